@@ -1,0 +1,160 @@
+// Queue administration for soundtrackctl: every statement the CLI runs on the queue database.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "soundtrackd/db/job_row.hpp"
+#include "soundtrackd/db/job_store.hpp"
+#include "soundtrackd/db/sqlite_job_store.hpp"
+
+namespace soundtrackd::db {
+
+class database;
+class db_error;
+
+// The limits of the CHECKs on jobs.prompt and jobs.lyrics (migrations/0001_init.sql).
+inline constexpr std::size_t max_prompt_characters = 2000;
+inline constexpr std::size_t max_lyrics_characters = 3500;
+
+// Unicode code points in UTF-8 text, counted as SQLite's length() counts them.
+std::size_t code_points(std::string_view utf8);
+
+// A request the schema refuses. what() names the field in words, e.g.
+// "prompt must be 1 to 2000 characters (got 2113)".
+class invalid_request : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// "sample_rate must be a positive integer" for a failed CHECK of the schema (whose constraint
+// names read "<column>_must_be_<rule>"); nullopt for any other error.
+std::optional<std::string> describe_check_failure(const db_error& e);
+
+// What `status` shows, and what its rate and ETA are computed from.
+struct queue_counts {
+  status_counts counts;                             // every status, zero included
+  std::int64_t succeeded_since = 0;                 // succeeded rows with finished_at >= `since`
+  std::optional<epoch_seconds> first_submitted_at;  // the earliest submitted_at
+};
+
+// Every member has an initializer, so a designated initializer may name only some of them.
+struct list_filter {
+  std::vector<job_status> statuses{};  // empty: any status
+  std::optional<std::string> batch{};
+  std::int64_t limit = 50;
+  std::int64_t offset = 0;
+};
+
+// A row as `list` shows it.
+struct job_summary {
+  std::int64_t id = 0;
+  job_status status = job_status::queued;
+  std::optional<std::string> batch;
+  std::optional<std::string> name;
+  int attempts = 0;
+  std::optional<std::string> remote_job_id;
+  std::string prompt;
+  std::optional<std::string> last_error;
+};
+
+// A row as `show` shows it: every column, its assets (without the audio) and its timeline.
+struct job_details {
+  job_row job;
+  std::vector<asset_row> assets;
+  std::vector<job_event> events;  // oldest first
+};
+
+struct cancel_outcome {
+  std::int64_t id = 0;
+  std::optional<job_status> previous_status;  // nullopt: no such row
+  std::optional<std::string> remote_job_id;
+  bool cancelled = false;  // false: not found, or already finished (previous_status says which)
+};
+
+enum class retry_action {
+  resume_remote_job,  // back to running with its remote_job_id; soundtrackd polls it on its next start
+  resubmit,           // back to queued without a remote job: a new generate call
+};
+
+struct retry_outcome {
+  std::int64_t id = 0;
+  std::optional<job_status> previous_status;  // nullopt: no such row
+  std::optional<std::string> remote_job_id;   // the remote job resumed
+  std::optional<retry_action> action;         // nullopt: not retried (not found, not failed/cancelled)
+};
+
+// True when the remote job of a failed or cancelled row may still have produced audio: it
+// timed out, its download failed, or someone cancelled our tracking of it. False when the API
+// said the remote job itself failed or was canceled; those messages come from queue/job_fsm.cpp
+// ("remote job <id> failed...", "remote job <id> was canceled by the API...").
+bool remote_job_may_have_audio(const std::string& remote_job_id, const std::optional<std::string>& last_error);
+
+// One stored audio file of a succeeded row, for export.
+struct exportable_asset {
+  asset_row asset;
+  std::optional<std::string> job_name;
+  std::size_t index = 0;  // position among its job's assets (0-based), for export_file_name
+};
+
+// Works on a connection it does not own (open_queue_database). Each write is one BEGIN
+// IMMEDIATE transaction holding the row changes and their job_events entries, so a running
+// soundtrackd sees either all of a command or none of it.
+class queue_admin {
+ public:
+  explicit queue_admin(database& db);
+
+  // Inserts a queued row; returns its id. Throws invalid_request when the schema refuses a
+  // value (prompt and lyrics lengths are checked first, to report the length found).
+  std::int64_t enqueue(const job_request& request);
+
+  // Counts by status of all rows, or of one batch. `since` bounds succeeded_since.
+  queue_counts counts(const std::optional<std::string>& batch, epoch_seconds since);
+
+  // Newest first (id DESC).
+  std::vector<job_summary> list(const list_filter& filter);
+
+  std::optional<job_details> get(std::int64_t id);
+
+  // Cancels the rows still in soundtrackd's hands (queued, submitting, running, downloading):
+  // status cancelled, last_error = `note` ("cancelled by soundtrackctl at ..."), finished_at,
+  // event `cancelled`. One outcome per id, in the order given.
+  std::vector<cancel_outcome> cancel(const std::vector<std::int64_t>& ids, const std::string& note,
+                                     epoch_seconds now);
+  // The same for every such row of a batch; outcomes only for the rows cancelled.
+  std::vector<cancel_outcome> cancel_batch(const std::string& batch, const std::string& note, epoch_seconds now);
+
+  // Retries failed or cancelled rows: when remote_job_may_have_audio(), back to running with
+  // the same remote_job_id (soundtrackd resumes running rows at start); otherwise back to queued
+  // without a remote job and with next_attempt_at cleared. Both clear last_error and
+  // finished_at and append event `retry` with `note` and what happens. One outcome per id.
+  std::vector<retry_outcome> retry(const std::vector<std::int64_t>& ids, const std::string& note, epoch_seconds now);
+  // The same for every failed row, or every failed row of a batch.
+  std::vector<retry_outcome> retry_failed(const std::optional<std::string>& batch, const std::string& note,
+                                          epoch_seconds now);
+
+  // Visits every asset of the succeeded rows (of one batch when given), in asset id order. The
+  // rows are read a page at a time, so memory stays flat, and no statement is active while
+  // `visit` runs, so it may call copy_asset_data.
+  void for_each_exportable_asset(const std::optional<std::string>& batch,
+                                 const std::function<void(const exportable_asset&)>& visit);
+  // Streams assets.data of `asset_id` into `out` in chunks (incremental BLOB I/O), never
+  // holding the whole file in memory. Returns the bytes written.
+  std::uint64_t copy_asset_data(std::int64_t asset_id, std::ostream& out);
+
+ private:
+  cancel_outcome cancel_one(std::int64_t id, const std::string& note, epoch_seconds now);
+  retry_outcome retry_one(std::int64_t id, const std::string& note, epoch_seconds now);
+
+  database& db_;
+  sqlite_job_store store_;  // the row reads and the insert it already has
+};
+
+}  // namespace soundtrackd::db

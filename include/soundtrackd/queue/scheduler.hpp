@@ -1,0 +1,105 @@
+// The scheduler: finds due rows, admits them under max_running and the API token bucket,
+// and drives each row's job_fsm by executing its actions (API calls, timers, store writes).
+// Everything runs on one io_context thread; job state needs no locks. SQLite work runs on
+// the store thread.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+
+#include "soundtrackd/config/config.hpp"
+#include "soundtrackd/db/store_thread.hpp"
+#include "soundtrackd/queue/backoff.hpp"
+#include "soundtrackd/queue/job_fsm.hpp"
+#include "soundtrackd/scenario/api_client.hpp"
+#include "soundtrackd/util/log.hpp"
+
+namespace soundtrackd::queue {
+
+struct scheduler_settings {
+  config::queue_config queue;
+  config::storage_config storage;
+  double max_requests_per_second = 5;
+  std::string staging_dir;  // next to the database
+  bool exit_when_idle = false;
+};
+
+// Counters for logs, STATUS= and metrics.
+struct scheduler_stats {
+  std::int64_t submitted = 0;
+  std::int64_t succeeded = 0;
+  std::int64_t failed = 0;
+  std::int64_t retries = 0;
+  std::int64_t ambiguous_resubmits = 0;  // submits after a crash that may bill twice
+  std::size_t in_flight = 0;
+  std::string paused_reason;  // empty when not paused
+};
+
+class scheduler {
+ public:
+  scheduler(boost::asio::any_io_executor executor, db::store_thread& db, scenario::api_client& api,
+            scheduler_settings settings, logger_ptr log);
+  ~scheduler();
+
+  // Resumes unfinished rows, then admits rows until stop() (or, with exit_when_idle, until
+  // there is nothing left to do), then waits for running steps to finish.
+  boost::asio::awaitable<void> run();
+
+  // No new rows; every job stops at its next step (its row says where to resume).
+  void stop();
+
+  scheduler_stats stats() const;
+
+ private:
+  struct active_job;
+
+  boost::asio::awaitable<void> recover();
+  boost::asio::awaitable<void> admit_due_rows();
+  boost::asio::awaitable<void> run_job(std::shared_ptr<active_job> job);
+  // Each network step returns the next action, or nullopt when the row is no longer ours.
+  boost::asio::awaitable<std::optional<action>> perform(active_job& job, action_kind kind);
+  boost::asio::awaitable<std::optional<action>> submit(active_job& job);
+  boost::asio::awaitable<std::optional<action>> poll(active_job& job);
+  boost::asio::awaitable<std::optional<action>> resolve_assets(active_job& job);
+  boost::asio::awaitable<std::optional<action>> download(active_job& job);
+  boost::asio::awaitable<bool> store(active_job& job);
+  boost::asio::awaitable<bool> record_retry(active_job& job, const action& a);
+  boost::asio::awaitable<void> take_token(active_job& job);
+  boost::asio::awaitable<void> sleep(boost::asio::steady_timer& timer, duration d);
+  boost::asio::awaitable<void> taken_away(active_job& job);
+  void start_job(std::shared_ptr<active_job> job);
+  void pause_queue(const std::string& reason);
+  void resume_queue();
+  void write_output_files(const active_job& job);
+  void remove_staged_files(const active_job& job);
+  std::string staging_path(const active_job& job, std::size_t index) const;
+  double random01();
+
+  boost::asio::any_io_executor executor_;
+  db::store_thread& db_;
+  scenario::api_client& api_;
+  scheduler_settings settings_;
+  logger_ptr log_;
+  fsm_policy policy_;
+
+  token_bucket bucket_;
+  boost::asio::steady_timer wake_;  // admission sleeps here; a finished job wakes it
+  std::map<std::int64_t, std::shared_ptr<active_job>> active_;
+  std::map<std::int64_t, int> submit_failures_;  // rows waiting in the queue to resubmit
+  std::set<std::string> unknown_statuses_logged_;
+  std::optional<std::chrono::steady_clock::time_point> paused_until_;
+  int pause_count_ = 0;
+  scheduler_stats stats_;
+  bool stopping_ = false;
+  std::mt19937_64 random_{std::random_device{}()};
+};
+
+}  // namespace soundtrackd::queue

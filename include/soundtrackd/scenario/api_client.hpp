@@ -1,0 +1,55 @@
+// The Scenario API as the daemon uses it: submit, poll, resolve an asset, download it.
+// Every answer comes back as a value or a classified api_error; nothing throws for I/O.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <string>
+
+#include "soundtrackd/db/job_row.hpp"
+#include "soundtrackd/http/client.hpp"
+#include "soundtrackd/scenario/types.hpp"
+
+namespace soundtrackd::scenario {
+
+struct api_settings {
+  std::string base_url;  // "https://api.cloud.scenario.com/v1"
+  std::string model;
+  std::string project_id;
+  duration request_timeout = std::chrono::seconds(30);
+  duration download_timeout = std::chrono::minutes(5);
+};
+
+// A downloaded file, verified against what the API and the CDN said about it.
+struct downloaded_file {
+  std::string path;
+  std::string mime_type;
+  std::uint64_t size = 0;
+  std::string sha256;
+};
+
+class api_client {
+ public:
+  api_client(http::client& http, api_settings settings);
+
+  boost::asio::awaitable<api_result<submitted_job>> submit(const db::job_request& request);
+  boost::asio::awaitable<api_result<double>> estimate(const db::job_request& request);
+  boost::asio::awaitable<api_result<remote_job>> get_job(const std::string& job_id);
+  boost::asio::awaitable<api_result<asset_info>> get_asset(const std::string& asset_id);
+  // Streams the asset to `file` and verifies it: non-empty, the size the asset reported
+  // (when it did), an audio MIME type.
+  boost::asio::awaitable<api_result<downloaded_file>> download(const asset_info& asset,
+                                                               const std::string& file);
+
+  // "POST /generate/custom/model_x": how calls are named in messages (no host, no query).
+  std::string generate_call() const;
+
+ private:
+  http::request make_request(std::string method, std::string url, std::string body) const;
+  std::string url_for(const std::string& path, bool dry_run = false) const;
+  std::string path_prefix() const;
+
+  http::client& http_;
+  api_settings settings_;
+};
+
+}  // namespace soundtrackd::scenario

@@ -1,0 +1,17 @@
+// Wall-clock time as the database stores it: Unix epoch seconds (REAL, millisecond precision).
+#pragma once
+
+#include <chrono>
+#include <string>
+
+namespace soundtrackd {
+
+using epoch_seconds = double;
+using duration = std::chrono::milliseconds;
+
+epoch_seconds now_epoch();
+
+// "1.5s", "250ms", "10m", "2h30m" style rendering for log lines and messages.
+std::string format_duration(duration d);
+
+}  // namespace soundtrackd

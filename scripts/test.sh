@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs the whole test suite through ctest.
+#   scripts/test.sh              normal build (build/)
+#   scripts/test.sh --sanitize   AddressSanitizer + UndefinedBehaviorSanitizer build (build-sanitize/)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode=normal
+[ "${1:-}" = "--sanitize" ] && mode=sanitize
+
+phase_start=$(date +%s)
+phase() {  # prints how long the previous phase took
+  local now; now=$(date +%s)
+  echo "== $1 (previous phase took $((now - phase_start))s)"
+  phase_start=$now
+}
+
+phase "install dependencies"
+if [ "$mode" = sanitize ]; then bash scripts/install-deps.sh --sanitize; else bash scripts/install-deps.sh; fi
+
+export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
+export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-2G}
+jobs=$(nproc)
+
+if [ "$mode" = sanitize ]; then
+  build=build-sanitize
+  cmake_args=(-DCMAKE_BUILD_TYPE=Debug -DSOUNDTRACKD_SANITIZE=ON -DCMAKE_CXX_COMPILER=clang++)
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+else
+  build=build
+  cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
+fi
+
+phase "configure ($build)"
+cmake -S . -B "$build" -G Ninja "${cmake_args[@]}" >/dev/null
+
+phase "build"
+cmake --build "$build" -j "$jobs"
+
+phase "test"
+# Integration tests start their own emulator on loopback ports; they run in parallel too.
+ctest --test-dir "$build" --output-on-failure -j "$jobs" --timeout 300
+
+phase "done"

@@ -1,0 +1,98 @@
+// Finds the Scenario API key and secret: systemd credential files first, then the environment.
+// No message built here ever contains a credential value.
+#include "soundtrackd/config/credentials.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <vector>
+
+namespace soundtrackd::config {
+namespace {
+
+constexpr const char* key_file_name = "scenario_api_key";
+constexpr const char* secret_file_name = "scenario_api_secret";
+constexpr const char* key_variable = "SCENARIO_API_KEY";
+constexpr const char* secret_variable = "SCENARIO_API_SECRET";
+
+// `echo key > file` and editors leave a trailing newline; a credential never ends in
+// whitespace, and one left in would corrupt the Authorization header.
+std::string without_trailing_whitespace(std::string text) {
+  const auto end = text.find_last_not_of(" \t\r\n");
+  text.erase(end == std::string::npos ? 0 : end + 1);
+  return text;
+}
+
+// A credential file's value, or what is wrong with it.
+struct credential_file {
+  std::string value;
+  std::string problem;  // "" when the value is usable, else e.g. "is missing"
+};
+
+credential_file read_credential_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::error_code ec;
+    return {{}, std::filesystem::exists(path, ec) ? "cannot be read" : "is missing"};
+  }
+  std::string value = without_trailing_whitespace(
+      {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()});
+  if (value.empty()) return {{}, "is empty"};
+  return {std::move(value), {}};
+}
+
+std::string environment_value(const char* name) {
+  const char* value = std::getenv(name);
+  return value ? without_trailing_whitespace(value) : std::string();
+}
+
+// $CREDENTIALS_DIRECTORY, or "" when the service has no credentials configured.
+std::string credentials_directory() {
+  const char* dir = std::getenv("CREDENTIALS_DIRECTORY");
+  return dir ? dir : "";
+}
+
+}  // namespace
+
+std::optional<credentials> find_credentials() {
+  if (const std::string dir = credentials_directory(); !dir.empty()) {
+    credential_file key = read_credential_file(std::filesystem::path(dir) / key_file_name);
+    credential_file secret = read_credential_file(std::filesystem::path(dir) / secret_file_name);
+    if (key.problem.empty() && secret.problem.empty())
+      return credentials{std::move(key.value), std::move(secret.value),
+                         "credential files in $CREDENTIALS_DIRECTORY (" + dir + ")"};
+  }
+  std::string key = environment_value(key_variable);
+  std::string secret = environment_value(secret_variable);
+  if (!key.empty() && !secret.empty())
+    return credentials{std::move(key), std::move(secret),
+                       "environment (SCENARIO_API_KEY, SCENARIO_API_SECRET)"};
+  return std::nullopt;
+}
+
+std::string missing_credentials_message() {
+  std::string message =
+      "no Scenario API credentials: put them in files scenario_api_key and scenario_api_secret "
+      "in $CREDENTIALS_DIRECTORY (systemd LoadCredential=), or set SCENARIO_API_KEY and "
+      "SCENARIO_API_SECRET";
+
+  // A half-done setup is the usual cause: say which half is missing.
+  if (const std::string dir = credentials_directory(); !dir.empty()) {
+    std::vector<std::string> problems;
+    for (const char* name : {key_file_name, secret_file_name}) {
+      const credential_file file = read_credential_file(std::filesystem::path(dir) / name);
+      if (!file.problem.empty()) problems.push_back(std::string(name) + " " + file.problem);
+    }
+    for (std::size_t i = 0; i < problems.size(); ++i)
+      message += (i == 0 ? "; in $CREDENTIALS_DIRECTORY (" + dir + ") " : " and ") + problems[i];
+  }
+  const bool has_key = !environment_value(key_variable).empty();
+  const bool has_secret = !environment_value(secret_variable).empty();
+  if (has_key != has_secret)
+    message += std::string("; ") + (has_key ? key_variable : secret_variable) + " is set but " +
+               (has_key ? secret_variable : key_variable) + " is not";
+  return message;
+}
+
+}  // namespace soundtrackd::config

@@ -1,0 +1,75 @@
+// The soundtrackctl commands: parsed options in, text or JSON on stdout, an exit code out.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "soundtrackd/db/queue_admin.hpp"
+
+namespace soundtrackd::ctl {
+
+inline constexpr int exit_ok = 0;
+inline constexpr int exit_failure = 1;  // the command failed: an id not found, a refused change, a DB error
+inline constexpr int exit_usage = 2;    // bad options or values, bad config, a schema newer than this binary
+
+// A bad option value only found after parsing, e.g. an unreadable --run-after (exit 2).
+class usage_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct enqueue_options {
+  db::job_request request;  // every field but lyrics from a file and run_after is bound directly
+  std::optional<std::string> lyrics_file;
+  std::optional<std::string> run_after;  // as typed: epoch, +10m or ISO-8601 UTC
+};
+
+struct status_options {
+  std::optional<std::string> batch;
+  bool json = false;
+};
+
+struct list_options {
+  std::vector<std::string> statuses;  // validated names
+  std::optional<std::string> batch;
+  std::int64_t limit = 50;
+  std::int64_t offset = 0;
+  bool json = false;
+};
+
+struct show_options {
+  std::int64_t id = 0;
+  bool json = false;
+};
+
+struct cancel_options {
+  std::vector<std::int64_t> ids;
+  std::optional<std::string> batch;
+};
+
+struct retry_options {
+  std::vector<std::int64_t> ids;
+  bool all_failed = false;
+  std::optional<std::string> batch;  // with all_failed only
+};
+
+struct export_options {
+  std::string dir;
+  std::optional<std::string> batch;
+  bool json = false;
+};
+
+// Opens the database without migrating, applies what is pending and reports the version.
+int run_migrate(const std::string& db_path);
+int run_enqueue(db::queue_admin& admin, const enqueue_options& options);
+int run_status(db::queue_admin& admin, const status_options& options);
+int run_list(db::queue_admin& admin, const list_options& options);
+int run_show(db::queue_admin& admin, const show_options& options);
+int run_cancel(db::queue_admin& admin, const cancel_options& options);
+int run_retry(db::queue_admin& admin, const retry_options& options);
+int run_export(db::queue_admin& admin, const export_options& options);
+
+}  // namespace soundtrackd::ctl

@@ -1,0 +1,194 @@
+// soundtrackctl: the command line (CLI11), config and database opening, dispatch and exit codes.
+#include <sys/stat.h>
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <iostream>
+#include <spdlog/spdlog.h>
+
+#include "commands.hpp"
+#include "soundtrackd/config/config.hpp"
+#include "soundtrackd/db/migrations.hpp"
+#include "soundtrackd/db/queue_database.hpp"
+#include "soundtrackd/util/log.hpp"
+
+using namespace soundtrackd;
+using namespace soundtrackd::ctl;
+
+namespace {
+
+struct global_options {
+  std::string config_path;  // empty: the default path, where a missing file means defaults
+  std::string db_path;      // empty: database.path from the config
+};
+
+// A subcommand and what runs when it was given. migrate is not one of these: it opens the
+// database without migrating first.
+struct command {
+  CLI::App* app;
+  std::function<int(db::queue_admin&)> run;
+};
+
+std::vector<std::string> status_names() {
+  std::vector<std::string> names;
+  for (auto s : {db::job_status::queued, db::job_status::submitting, db::job_status::running,
+                 db::job_status::downloading, db::job_status::succeeded, db::job_status::failed,
+                 db::job_status::cancelled})
+    names.emplace_back(db::to_string(s));
+  return names;
+}
+
+CLI::App* add_enqueue(CLI::App& app, enqueue_options& o) {
+  auto* cmd = app.add_subcommand("enqueue", "Add a request to the queue and print its id");
+  auto& r = o.request;
+  cmd->add_option("--prompt", r.prompt, "Style prompt, 1 to 2000 characters")->required();
+  auto* lyrics = cmd->add_option("--lyrics", r.lyrics, "Lyrics, at most 3500 characters; \\n between lines");
+  cmd->add_option("--lyrics-file", o.lyrics_file, "Read the lyrics from this file")
+      ->check(CLI::ExistingFile)
+      ->excludes(lyrics);
+  cmd->add_flag("--instrumental", r.is_instrumental, "Generate without vocals");
+  cmd->add_flag("--lyrics-optimizer", r.lyrics_optimizer, "Let the model rework the lyrics");
+  cmd->add_option("--sample-rate", r.sample_rate, "Sample rate in Hz")->capture_default_str();
+  cmd->add_option("--bitrate", r.bitrate, "Bitrate in bit/s")->capture_default_str();
+  cmd->add_option("--priority", r.priority, "Higher runs first")->capture_default_str();
+  cmd->add_option("--batch", r.batch, "Label grouping a bulk run");
+  cmd->add_option("--name", r.name, "Title, used for exported file names");
+  cmd->add_option("--run-after", o.run_after,
+                  "Not before this time: epoch seconds, +10m (from now) or 2026-01-01T08:00:00Z");
+  cmd->add_option("--max-attempts", r.max_attempts, "Failures of one step before the row fails (default: config)");
+  return cmd;
+}
+
+CLI::App* add_status(CLI::App& app, status_options& o) {
+  auto* cmd = app.add_subcommand("status", "Rows by status, progress, rate and ETA");
+  cmd->add_option("--batch", o.batch, "Only this batch");
+  cmd->add_flag("--json", o.json, "JSON output");
+  return cmd;
+}
+
+CLI::App* add_list(CLI::App& app, list_options& o) {
+  auto* cmd = app.add_subcommand("list", "Rows, newest first");
+  cmd->add_option("--status", o.statuses, "Only rows in this status (repeatable)")
+      ->check(CLI::IsMember(status_names()))
+      ->take_last()
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd->add_option("--batch", o.batch, "Only this batch");
+  cmd->add_option("--limit", o.limit, "At most this many rows")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--offset", o.offset, "Skip this many rows")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--json", o.json, "JSON output: an array of objects keyed by column name");
+  return cmd;
+}
+
+CLI::App* add_show(CLI::App& app, show_options& o) {
+  auto* cmd = app.add_subcommand("show", "Every column of one row, its assets and its events");
+  cmd->add_option("id", o.id, "Job id")->required();
+  cmd->add_flag("--json", o.json, "JSON output");
+  return cmd;
+}
+
+CLI::App* add_cancel(CLI::App& app, cancel_options& o) {
+  auto* cmd = app.add_subcommand("cancel", "Cancel queued or in-flight rows");
+  cmd->footer(
+      "The API cannot stop a generation: a remote job already submitted may still finish and be "
+      "billed. Exits 1 when an id is not found or its row already succeeded or failed.");
+  auto* target = cmd->add_option_group("target", "The rows to cancel");
+  target->add_option("ids", o.ids, "Job ids");
+  target->add_option("--batch", o.batch, "Every cancellable row of this batch");
+  target->require_option(1);
+  return cmd;
+}
+
+CLI::App* add_retry(CLI::App& app, retry_options& o) {
+  auto* cmd = app.add_subcommand("retry", "Retry failed or cancelled rows");
+  cmd->footer(
+      "A row whose remote job may still have produced audio (a timeout, a failed download, a "
+      "cancel) is set back to running with its remote job id; soundtrackd resumes running rows "
+      "when it starts, so restart it to resume them now. Any other row (its remote job failed, or "
+      "it never got one) is queued for a new submit: a new generate call, billed again.");
+  auto* target = cmd->add_option_group("target", "The rows to retry");
+  target->add_option("ids", o.ids, "Job ids");
+  auto* failed = target->add_flag("--failed", o.all_failed, "Every failed row");
+  target->require_option(1);
+  cmd->add_option("--batch", o.batch, "With --failed: only this batch")->needs(failed);
+  return cmd;
+}
+
+CLI::App* add_export(CLI::App& app, export_options& o) {
+  auto* cmd = app.add_subcommand("export", "Write the audio of succeeded rows into a directory");
+  cmd->footer(
+      "Files are named <name or \"job\">-<id>[-<n>].<ext>; a file already there with the same "
+      "content is skipped.");
+  cmd->add_option("--dir", o.dir, "Directory (created if missing)")->required();
+  cmd->add_option("--batch", o.batch, "Only this batch");
+  cmd->add_flag("--json", o.json, "JSON output");
+  return cmd;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Operators in the service's group share the database, its WAL and SHM files.
+  ::umask(0007);
+
+  CLI::App app{"Works on the soundtrackd queue database, whether or not the daemon runs.", "soundtrackctl"};
+  // Global options are accepted after the subcommand too (fallthrough, inherited by every
+  // subcommand added below).
+  app.fallthrough();
+  app.require_subcommand(1);
+  global_options global;
+  app.add_option("--config", global.config_path, std::string("Config file (default ") + config::default_config_path + ")");
+  app.add_option("--db", global.db_path, "Queue database (overrides database.path)");
+
+  auto* migrate = app.add_subcommand("migrate", "Apply pending schema migrations and print the version");
+  enqueue_options enqueue;
+  status_options status;
+  list_options list;
+  show_options show;
+  cancel_options cancel;
+  retry_options retry;
+  export_options export_files;
+  const std::vector<command> commands{
+      {add_enqueue(app, enqueue), [&](db::queue_admin& admin) { return run_enqueue(admin, enqueue); }},
+      {add_status(app, status), [&](db::queue_admin& admin) { return run_status(admin, status); }},
+      {add_list(app, list), [&](db::queue_admin& admin) { return run_list(admin, list); }},
+      {add_show(app, show), [&](db::queue_admin& admin) { return run_show(admin, show); }},
+      {add_cancel(app, cancel), [&](db::queue_admin& admin) { return run_cancel(admin, cancel); }},
+      {add_retry(app, retry), [&](db::queue_admin& admin) { return run_retry(admin, retry); }},
+      {add_export(app, export_files), [&](db::queue_admin& admin) { return run_export(admin, export_files); }},
+  };
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help prints and succeeds; every other parse error is a usage error.
+    return app.exit(e) == 0 ? exit_ok : exit_usage;
+  }
+
+  auto loaded = config::load_config(global.config_path);
+  if (!loaded) {
+    std::cerr << "soundtrackctl: " << loaded.error_message() << '\n';
+    return exit_usage;
+  }
+  auto cfg = loaded->values;
+  if (!global.db_path.empty()) cfg.database.path = global.db_path;
+  // SQLite's own diagnostics go through the default logger: to stderr, never into the output.
+  spdlog::set_default_logger(make_logger(cfg.log, "soundtrackctl"));
+
+  try {
+    if (migrate->parsed()) return run_migrate(cfg.database.path);
+    auto database = db::open_queue_database(cfg.database.path);
+    db::queue_admin admin(database);
+    for (const auto& c : commands)
+      if (c.app->parsed()) return c.run(admin);
+    return exit_usage;  // unreachable: require_subcommand(1)
+  } catch (const usage_error& e) {
+    std::cerr << "soundtrackctl: " << e.what() << '\n';
+    return exit_usage;
+  } catch (const db::schema_too_new& e) {
+    std::cerr << "soundtrackctl: " << e.what() << '\n';
+    return exit_usage;
+  } catch (const std::exception& e) {
+    std::cerr << "soundtrackctl: " << e.what() << '\n';
+    return exit_failure;
+  }
+}

@@ -1,0 +1,244 @@
+// soundtrackd: the daemon. Parses the command line, loads config and credentials, opens the
+// queue, then runs the scheduler on one io_context until a signal or (optionally) idle.
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/url.hpp>
+#include <filesystem>
+#include <iostream>
+
+#include "soundtrackd/config/config.hpp"
+#include "soundtrackd/config/credentials.hpp"
+#include "soundtrackd/db/daemon_lock.hpp"
+#include "soundtrackd/db/migrations.hpp"
+#include "soundtrackd/db/queue_database.hpp"
+#include "soundtrackd/db/sqlite_job_store.hpp"
+#include "soundtrackd/db/store_thread.hpp"
+#include "soundtrackd/http/client.hpp"
+#include "soundtrackd/queue/scheduler.hpp"
+#include "soundtrackd/scenario/api_client.hpp"
+#include "soundtrackd/util/log.hpp"
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+using namespace soundtrackd;
+
+namespace {
+
+constexpr int exit_ok = 0;
+constexpr int exit_failure = 1;
+constexpr int exit_usage = 2;  // bad usage, config, schema or lock: restarting will not help
+
+struct options {
+  std::string config_path;
+  std::string db_path;
+  std::string log_level;
+  bool exit_when_idle = false;
+  bool check_config = false;
+};
+
+std::string basic_authorization(const config::credentials& c) {
+  const std::string plain = c.api_key + ":" + c.api_secret;
+  std::string encoded(4 * ((plain.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(encoded.data()),
+                          reinterpret_cast<const unsigned char*>(plain.data()), static_cast<int>(plain.size()));
+  encoded.resize(static_cast<std::size_t>(n));
+  return "Basic " + encoded;
+}
+
+// "https://api.cloud.scenario.com:443": the only origin that ever sees the credentials.
+std::string origin_of(const std::string& base_url) {
+  auto url = boost::urls::parse_uri(base_url);
+  if (!url) return {};
+  std::string scheme(url->scheme());
+  std::string host(url->host());
+  for (auto& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string port = url->has_port() ? std::string(url->port()) : (scheme == "https" ? "443" : "80");
+  return scheme + "://" + host + ":" + port;
+}
+
+// Staging files live beside the database, on the same file system, group-writable.
+std::string staging_dir_for(const std::string& db_path) {
+  fs::path p(db_path);
+  return (p.parent_path() / (p.filename().string() + ".staging")).string();
+}
+
+void notify_status(const queue::scheduler& s) {
+  auto st = s.stats();
+  std::string line = "in flight " + std::to_string(st.in_flight) + ", submitted " + std::to_string(st.submitted) +
+                     ", succeeded " + std::to_string(st.succeeded) + ", failed " + std::to_string(st.failed);
+  if (!st.paused_reason.empty()) line = "paused: " + st.paused_reason + "; " + line;
+  sd_notifyf(0, "STATUS=%s", line.c_str());
+}
+
+int run_daemon(const options& opt) {
+  auto loaded = config::load_config(opt.config_path);
+  if (!loaded) {
+    std::cerr << "soundtrackd: " << loaded.error_message() << "\n";
+    return exit_usage;
+  }
+  auto cfg = loaded->values;
+  if (!opt.db_path.empty()) cfg.database.path = opt.db_path;
+  if (!opt.log_level.empty()) cfg.log.level = opt.log_level;
+  auto log = make_logger(cfg.log, "soundtrackd");
+
+  auto creds = config::find_credentials();
+  if (opt.check_config) {
+    std::cout << "config OK (" << loaded->source << ")\n"
+              << (creds ? "credentials: " + creds->source : config::missing_credentials_message())
+              << "\n";
+    return exit_ok;
+  }
+  if (!creds) {
+    log->critical("{}", config::missing_credentials_message());
+    return exit_usage;
+  }
+  log->info("soundtrackd {} starting; config from {}; credentials from {}", SOUNDTRACKD_VERSION,
+            loaded->source, creds->source);
+
+  ::umask(0007);  // operators in the service's group share the database files
+  auto lock = db::daemon_lock::acquire(cfg.database.path);
+  if (!lock) {
+    log->critical("{}", lock.error_message());
+    return exit_usage;
+  }
+  std::unique_ptr<db::database> database;
+  try {
+    database = std::make_unique<db::database>(db::open_queue_database(cfg.database.path));
+  } catch (const db::schema_too_new& e) {
+    log->critical("{}", e.what());
+    return exit_usage;
+  } catch (const std::exception& e) {
+    log->critical("cannot open the queue database {}: {}", cfg.database.path, e.what());
+    return exit_usage;
+  }
+  db::sqlite_job_store store(*database);
+  db::store_thread store_thread(store);
+
+  asio::io_context io;
+  http::client_options http_options;
+  http_options.user_agent = std::string("soundtrackd/") + SOUNDTRACKD_VERSION;
+  http_options.ca_file = cfg.api.ca_file;
+  http_options.connect_timeout = cfg.api.connect_timeout;
+  http_options.max_connections_per_host = cfg.api.max_connections;
+  http_options.authorization = basic_authorization(*creds);
+  http_options.authorization_origin = origin_of(cfg.api.base_url);
+  http::client http(io.get_executor(), http_options);
+  scenario::api_client api(http, {cfg.api.base_url, cfg.api.model, cfg.api.project_id, cfg.api.request_timeout,
+                                  cfg.api.download_timeout});
+  queue::scheduler scheduler(io.get_executor(), store_thread, api,
+                             {cfg.queue, cfg.storage, cfg.api.max_requests_per_second,
+                              staging_dir_for(cfg.database.path), opt.exit_when_idle},
+                             log);
+
+  asio::signal_set stop_signals(io, SIGTERM, SIGINT);
+  asio::steady_timer grace(io);
+  std::function<void()> on_stop_signal = [&] {
+    stop_signals.async_wait([&](auto ec, int signal) {
+      if (ec) return;
+      log->info("signal {}: stopping; running remote jobs resume on the next start", signal);
+      sd_notify(0, "STOPPING=1");
+      scheduler.stop();
+      http.close_idle();
+      grace.expires_after(cfg.queue.shutdown_grace);
+      grace.async_wait([&](auto ec2) {
+        if (ec2) return;
+        log->warn("shutdown_grace ({}) is over: exiting with steps still running; they resume on the next start",
+                  format_duration(cfg.queue.shutdown_grace));
+        io.stop();
+      });
+      on_stop_signal();  // a second signal is harmless
+    });
+  };
+  on_stop_signal();
+
+  asio::signal_set reload_signal(io, SIGHUP);
+  std::function<void()> on_reload = [&] {
+    reload_signal.async_wait([&](auto ec, int) {
+      if (ec) return;
+      sd_notify(0, "RELOADING=1");
+      auto fresh = config::load_config(opt.config_path);
+      if (!fresh)
+        log->error("reload: {}; keeping the running configuration", fresh.error_message());
+      else
+        log->info("reload: configuration from {} is valid; settings other than log.level apply after a restart",
+                  fresh->source);
+      if (fresh && opt.log_level.empty()) log->set_level(spdlog::level::from_str(fresh->values.log.level));
+      sd_notify(0, "READY=1");
+      on_reload();
+    });
+  };
+  on_reload();
+
+  // Watchdog and STATUS= from the event loop itself: a stuck loop stops the pings.
+  asio::steady_timer heartbeat(io);
+  std::uint64_t watchdog_usec = 0;
+  const bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;
+  const auto beat = watchdog ? std::chrono::microseconds(watchdog_usec / 3) : std::chrono::microseconds(5'000'000);
+  std::function<void()> on_beat = [&] {
+    heartbeat.expires_after(std::min<std::chrono::microseconds>(beat, std::chrono::seconds(5)));
+    heartbeat.async_wait([&](auto ec) {
+      if (ec) return;
+      if (watchdog) sd_notify(0, "WATCHDOG=1");
+      notify_status(scheduler);
+      on_beat();
+    });
+  };
+  on_beat();
+
+  int exit_code = exit_ok;
+  asio::co_spawn(io, scheduler.run(), [&](std::exception_ptr e) {
+    if (e) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        log->critical("scheduler stopped: {}", ex.what());
+        exit_code = exit_failure;
+      }
+    }
+    stop_signals.cancel();
+    reload_signal.cancel();
+    heartbeat.cancel();
+    grace.cancel();
+    http.close_idle();
+  });
+  sd_notify(0, "READY=1");
+  log->info("processing queue {} (max_running {}, {} requests/s)", cfg.database.path, cfg.queue.max_running,
+            cfg.api.max_requests_per_second);
+  io.run();
+  auto st = scheduler.stats();
+  log->info("stopped: {} submitted, {} succeeded, {} failed this run", st.submitted, st.succeeded, st.failed);
+  return exit_code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"soundtrackd: turns queued music requests in SQLite into stored audio via Scenario's API"};
+  options opt;
+  app.add_option("--config", opt.config_path, "config file (default /etc/soundtrackd/soundtrackd.toml)");
+  app.add_option("--db", opt.db_path, "queue database (overrides database.path)");
+  app.add_option("--log-level", opt.log_level, "trace, debug, info, warn, error, critical or off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  app.add_flag("--exit-when-idle", opt.exit_when_idle, "exit 0 once nothing is queued, due or in flight");
+  app.add_flag("--check-config", opt.check_config, "validate the config, report credentials, and exit");
+  app.set_version_flag("--version", std::string("soundtrackd ") + SOUNDTRACKD_VERSION);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? exit_ok : exit_usage;
+  }
+  try {
+    return run_daemon(opt);
+  } catch (const std::exception& e) {
+    std::cerr << "soundtrackd: " << e.what() << "\n";
+    return exit_failure;
+  }
+}

@@ -1,0 +1,366 @@
+// Queue administration for soundtrackctl: listing, counting, cancelling, retrying and exporting rows.
+#include "soundtrackd/db/queue_admin.hpp"
+
+#include <sqlite3.h>
+
+#include <stdexcept>
+#include <utility>
+
+#include "soundtrackd/db/database.hpp"
+
+namespace soundtrackd::db {
+
+namespace {
+
+// What a person may change from outside (cancel); the other states are final.
+constexpr std::string_view cancellable_statuses = "('queued', 'submitting', 'running', 'downloading')";
+
+constexpr std::string_view select_row_state_sql = "SELECT status, remote_job_id, last_error FROM jobs WHERE id = ?1";
+
+constexpr std::string_view insert_event_sql = R"(
+  INSERT INTO job_events (job_id, at, kind, detail) VALUES (?1, ?2, ?3, ?4))";
+
+// Two statements rather than "?1 IS NULL OR batch = ?1": SQLite only uses the partial
+// jobs_by_batch index when the WHERE clause itself implies batch IS NOT NULL.
+constexpr std::string_view counts_all_sql = R"(
+  SELECT status, count(*), count(CASE WHEN finished_at >= ?1 THEN 1 END), min(submitted_at)
+  FROM jobs GROUP BY status)";
+
+constexpr std::string_view counts_batch_sql = R"(
+  SELECT status, count(*), count(CASE WHEN finished_at >= ?1 THEN 1 END), min(submitted_at)
+  FROM jobs WHERE batch = ?2 GROUP BY status)";
+
+// Walks the primary key from the newest row and stops at LIMIT, so the filters cost only the
+// rows they skip. The statuses arrive as a JSON array, so one prepared statement serves any
+// number of them.
+constexpr std::string_view list_sql = R"(
+  SELECT id, status, batch, name, attempts, remote_job_id, prompt, last_error FROM jobs
+  WHERE (?1 IS NULL OR status IN (SELECT value FROM json_each(?1)))
+    AND (?2 IS NULL OR batch = ?2)
+  ORDER BY id DESC
+  LIMIT ?3 OFFSET ?4)";
+
+const std::string cancel_sql = std::string(R"(
+  UPDATE jobs SET status = 'cancelled', last_error = ?3, finished_at = ?2, next_attempt_at = NULL,
+                  updated_at = ?2
+  WHERE id = ?1 AND status IN )") + std::string(cancellable_statuses);
+
+const std::string select_cancellable_in_batch_sql =
+    "SELECT id FROM jobs WHERE batch = ?1 AND status IN " + std::string(cancellable_statuses) + " ORDER BY id";
+
+// Keeps remote_job_id (and progress): soundtrackd's start-up recovery polls running rows by it.
+constexpr std::string_view retry_resume_sql = R"(
+  UPDATE jobs SET status = 'running', last_error = NULL, finished_at = NULL, next_attempt_at = NULL,
+                  updated_at = ?2
+  WHERE id = ?1 AND status IN ('failed', 'cancelled'))";
+
+constexpr std::string_view retry_resubmit_sql = R"(
+  UPDATE jobs SET status = 'queued', remote_job_id = NULL, progress = NULL, last_error = NULL,
+                  finished_at = NULL, next_attempt_at = NULL, updated_at = ?2
+  WHERE id = ?1 AND status IN ('failed', 'cancelled'))";
+
+constexpr std::string_view select_failed_sql = R"(
+  SELECT id FROM jobs WHERE status = 'failed' AND (?1 IS NULL OR batch = ?1) ORDER BY id)";
+
+// Keyset paging on assets.id. The position of an asset within its job (for the -<n> of the
+// file name) is counted on the UNIQUE (job_id, ...) index: one short seek per asset.
+constexpr std::string_view exportable_assets_page_sql = R"(
+  SELECT a.id, a.job_id, a.remote_asset_id, a.mime_type, a.size_bytes, a.sha256, a.created_at, j.name,
+         (SELECT count(*) FROM assets b WHERE b.job_id = a.job_id AND b.id < a.id)
+  FROM assets a JOIN jobs j ON j.id = a.job_id
+  WHERE j.status = 'succeeded' AND (?1 IS NULL OR j.batch = ?1) AND a.id > ?2
+  ORDER BY a.id
+  LIMIT ?3)";
+
+constexpr std::int64_t export_page_size = 100;
+
+job_status read_status(const statement& row, int column) {
+  auto text = row.column_text(column);
+  auto status = parse_job_status(text);
+  // The CHECK on jobs.status makes this unreachable unless the schema was altered by hand.
+  if (!status) throw std::runtime_error("jobs.status holds an unknown value '" + text + "'");
+  return *status;
+}
+
+struct row_state {
+  job_status status;
+  std::optional<std::string> remote_job_id;
+  std::optional<std::string> last_error;
+};
+
+std::optional<row_state> read_row_state(database& db, std::int64_t id) {
+  return db.cached(select_row_state_sql).bind_all(id).first_row([](statement& row) {
+    return row_state{read_status(row, 0), row.column_optional_text(1), row.column_optional_text(2)};
+  });
+}
+
+void insert_event(database& db, std::int64_t id, epoch_seconds at, std::string_view kind, const std::string& detail) {
+  db.cached(insert_event_sql).bind_all(id, at, kind, detail).execute();
+}
+
+std::vector<std::int64_t> select_ids(statement& st) {
+  std::vector<std::int64_t> ids;
+  st.for_each_row([&](statement& row) { ids.push_back(row.column_int64(0)); });
+  return ids;
+}
+
+// Status names are fixed lowercase words, so they need no JSON escaping.
+std::string to_json_array(const std::vector<job_status>& statuses) {
+  std::string json = "[";
+  for (std::size_t i = 0; i < statuses.size(); ++i) {
+    if (i > 0) json += ',';
+    json += '"';
+    json += to_string(statuses[i]);
+    json += '"';
+  }
+  json += ']';
+  return json;
+}
+
+struct check_failure {
+  std::string field;  // "sample_rate"
+  std::string rule;   // "must be a positive integer"
+};
+
+// Splits the schema's constraint names, "<column>_must_be_<rule>", out of SQLite's message
+// "CHECK constraint failed: <name>".
+std::optional<check_failure> parse_check_failure(const db_error& e) {
+  if (e.code() != SQLITE_CONSTRAINT_CHECK) return std::nullopt;
+  constexpr std::string_view prefix = "CHECK constraint failed: ";
+  std::string_view message = e.what();
+  auto start = message.find(prefix);
+  if (start == std::string_view::npos) return std::nullopt;
+  auto name = message.substr(start + prefix.size());
+  name = name.substr(0, name.find_first_of(" ("));
+
+  constexpr std::string_view separator = "_must_be_";
+  auto split = name.find(separator);
+  if (split == std::string_view::npos) return std::nullopt;
+  std::string rule = "must be " + std::string(name.substr(split + separator.size()));
+  for (auto& c : rule)
+    if (c == '_') c = ' ';
+  return check_failure{std::string(name.substr(0, split)), std::move(rule)};
+}
+
+// The value a failed CHECK saw, for the message; the text fields report their length instead.
+std::optional<std::string> request_value(const job_request& r, std::string_view field) {
+  if (field == "sample_rate") return std::to_string(r.sample_rate);
+  if (field == "bitrate") return std::to_string(r.bitrate);
+  if (field == "priority") return std::to_string(r.priority);
+  if (field == "max_attempts" && r.max_attempts) return std::to_string(*r.max_attempts);
+  if (field == "run_after" && r.run_after) return std::to_string(*r.run_after);
+  if (field == "prompt") return std::to_string(code_points(r.prompt)) + " characters";
+  if (field == "lyrics") return std::to_string(code_points(r.lyrics)) + " characters";
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::size_t code_points(std::string_view utf8) {
+  std::size_t count = 0;
+  // Every byte that is not a continuation byte (10xxxxxx) starts a character.
+  for (unsigned char c : utf8)
+    if ((c & 0xC0) != 0x80) ++count;
+  return count;
+}
+
+std::optional<std::string> describe_check_failure(const db_error& e) {
+  auto failure = parse_check_failure(e);
+  if (!failure) return std::nullopt;
+  return failure->field + " " + failure->rule;
+}
+
+bool remote_job_may_have_audio(const std::string& remote_job_id, const std::optional<std::string>& last_error) {
+  if (!last_error) return true;
+  const std::string subject = "remote job " + remote_job_id + " ";
+  return !last_error->starts_with(subject + "failed") && !last_error->starts_with(subject + "was canceled by the API");
+}
+
+queue_admin::queue_admin(database& db) : db_(db), store_(db) {}
+
+std::int64_t queue_admin::enqueue(const job_request& request) {
+  // Checked here as well as by the schema: SQLite's message cannot say how long the text was.
+  if (auto n = code_points(request.prompt); n < 1 || n > max_prompt_characters)
+    throw invalid_request("prompt must be 1 to " + std::to_string(max_prompt_characters) + " characters (got " +
+                          std::to_string(n) + ")");
+  if (auto n = code_points(request.lyrics); n > max_lyrics_characters)
+    throw invalid_request("lyrics must be at most " + std::to_string(max_lyrics_characters) + " characters (got " +
+                          std::to_string(n) + ")");
+  try {
+    return store_.insert(request);
+  } catch (const db_error& e) {
+    auto failure = parse_check_failure(e);
+    if (!failure) throw;
+    std::string message = failure->field + " " + failure->rule;
+    if (auto value = request_value(request, failure->field)) message += " (got " + *value + ")";
+    throw invalid_request(message);
+  }
+}
+
+queue_counts queue_admin::counts(const std::optional<std::string>& batch, epoch_seconds since) {
+  queue_counts result;
+  for (auto s : {job_status::queued, job_status::submitting, job_status::running, job_status::downloading,
+                 job_status::succeeded, job_status::failed, job_status::cancelled})
+    result.counts.by_status[s] = 0;
+
+  auto& st = batch ? db_.cached(counts_batch_sql).bind_all(since, *batch) : db_.cached(counts_all_sql).bind_all(since);
+  st.for_each_row([&](statement& row) {
+    auto status = read_status(row, 0);
+    result.counts.by_status[status] = row.column_int64(1);
+    if (status == job_status::succeeded) result.succeeded_since = row.column_int64(2);
+    if (auto submitted = row.column_optional_double(3))
+      if (!result.first_submitted_at || *submitted < *result.first_submitted_at) result.first_submitted_at = submitted;
+  });
+  return result;
+}
+
+std::vector<job_summary> queue_admin::list(const list_filter& filter) {
+  std::optional<std::string> statuses;
+  if (!filter.statuses.empty()) statuses = to_json_array(filter.statuses);
+
+  std::vector<job_summary> rows;
+  db_.cached(list_sql)
+      .bind_all(statuses, filter.batch, filter.limit, filter.offset)
+      .for_each_row([&](statement& row) {
+        rows.push_back(job_summary{
+            .id = row.column_int64(0),
+            .status = read_status(row, 1),
+            .batch = row.column_optional_text(2),
+            .name = row.column_optional_text(3),
+            .attempts = static_cast<int>(row.column_int64(4)),
+            .remote_job_id = row.column_optional_text(5),
+            .prompt = row.column_text(6),
+            .last_error = row.column_optional_text(7),
+        });
+      });
+  return rows;
+}
+
+std::optional<job_details> queue_admin::get(std::int64_t id) {
+  // One read transaction: the row, its assets and its events from the same moment.
+  transaction tx(db_, transaction_mode::deferred);
+  auto job = store_.find(id);
+  if (!job) return std::nullopt;
+  job_details details{std::move(*job), store_.assets_of(id), store_.events_of(id)};
+  tx.commit();
+  return details;
+}
+
+cancel_outcome queue_admin::cancel_one(std::int64_t id, const std::string& note, epoch_seconds now) {
+  cancel_outcome outcome;
+  outcome.id = id;
+  auto state = read_row_state(db_, id);
+  if (!state) return outcome;
+  outcome.previous_status = state->status;
+  outcome.remote_job_id = state->remote_job_id;
+  if (db_.cached(cancel_sql).bind_all(id, now, note).execute() == 0) return outcome;
+
+  // The API cannot cancel a generation (DESIGN.md): only our tracking stops.
+  std::string detail = note;
+  if (state->remote_job_id)
+    detail += "; remote job " + *state->remote_job_id + " was not stopped and may still finish and be billed";
+  insert_event(db_, id, now, "cancelled", detail);
+  outcome.cancelled = true;
+  return outcome;
+}
+
+std::vector<cancel_outcome> queue_admin::cancel(const std::vector<std::int64_t>& ids, const std::string& note,
+                                                epoch_seconds now) {
+  std::vector<cancel_outcome> outcomes;
+  transaction tx(db_);
+  for (auto id : ids) outcomes.push_back(cancel_one(id, note, now));
+  tx.commit();
+  return outcomes;
+}
+
+std::vector<cancel_outcome> queue_admin::cancel_batch(const std::string& batch, const std::string& note,
+                                                      epoch_seconds now) {
+  std::vector<cancel_outcome> outcomes;
+  transaction tx(db_);
+  for (auto id : select_ids(db_.cached(select_cancellable_in_batch_sql).bind_all(batch)))
+    outcomes.push_back(cancel_one(id, note, now));
+  tx.commit();
+  return outcomes;
+}
+
+retry_outcome queue_admin::retry_one(std::int64_t id, const std::string& note, epoch_seconds now) {
+  retry_outcome outcome;
+  outcome.id = id;
+  auto state = read_row_state(db_, id);
+  if (!state) return outcome;
+  outcome.previous_status = state->status;
+  if (state->status != job_status::failed && state->status != job_status::cancelled) return outcome;
+
+  std::string detail = note;
+  if (state->remote_job_id && remote_job_may_have_audio(*state->remote_job_id, state->last_error)) {
+    db_.cached(retry_resume_sql).bind_all(id, now).execute();
+    outcome.action = retry_action::resume_remote_job;
+    outcome.remote_job_id = state->remote_job_id;
+    detail += ": resumes remote job " + *state->remote_job_id;
+  } else {
+    db_.cached(retry_resubmit_sql).bind_all(id, now).execute();
+    outcome.action = retry_action::resubmit;
+    detail += ": queued for a new submit";
+  }
+  // last_error is cleared; the timeline keeps it.
+  if (state->last_error) detail += " (was: " + *state->last_error + ")";
+  insert_event(db_, id, now, "retry", detail);
+  return outcome;
+}
+
+std::vector<retry_outcome> queue_admin::retry(const std::vector<std::int64_t>& ids, const std::string& note,
+                                              epoch_seconds now) {
+  std::vector<retry_outcome> outcomes;
+  transaction tx(db_);
+  for (auto id : ids) outcomes.push_back(retry_one(id, note, now));
+  tx.commit();
+  return outcomes;
+}
+
+std::vector<retry_outcome> queue_admin::retry_failed(const std::optional<std::string>& batch, const std::string& note,
+                                                     epoch_seconds now) {
+  std::vector<retry_outcome> outcomes;
+  transaction tx(db_);
+  for (auto id : select_ids(db_.cached(select_failed_sql).bind_all(batch))) outcomes.push_back(retry_one(id, note, now));
+  tx.commit();
+  return outcomes;
+}
+
+void queue_admin::for_each_exportable_asset(const std::optional<std::string>& batch,
+                                            const std::function<void(const exportable_asset&)>& visit) {
+  std::int64_t after_id = 0;
+  std::vector<exportable_asset> page;
+  do {
+    page.clear();
+    db_.cached(exportable_assets_page_sql)
+        .bind_all(batch, after_id, export_page_size)
+        .for_each_row([&](statement& row) {
+          page.push_back(exportable_asset{
+              .asset =
+                  asset_row{
+                      .id = row.column_int64(0),
+                      .job_id = row.column_int64(1),
+                      .remote_asset_id = row.column_text(2),
+                      .mime_type = row.column_text(3),
+                      .size_bytes = static_cast<std::uint64_t>(row.column_int64(4)),
+                      .sha256 = row.column_text(5),
+                      .created_at = row.column_double(6),
+                  },
+              .job_name = row.column_optional_text(7),
+              .index = static_cast<std::size_t>(row.column_int64(8)),
+          });
+        });
+    for (const auto& asset : page) visit(asset);
+    if (!page.empty()) after_id = page.back().asset.id;
+  } while (page.size() == static_cast<std::size_t>(export_page_size));
+}
+
+std::uint64_t queue_admin::copy_asset_data(std::int64_t asset_id, std::ostream& out) {
+  // One read transaction: every chunk comes from the same snapshot of the row.
+  transaction tx(db_, transaction_mode::deferred);
+  auto bytes = read_blob_to_stream(db_, "assets", "data", asset_id, out);
+  tx.commit();
+  return bytes;
+}
+
+}  // namespace soundtrackd::db

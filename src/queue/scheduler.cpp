@@ -1,0 +1,451 @@
+// Admission and the per-row driver: executes job_fsm actions with the API, timers and the store.
+#include "soundtrackd/queue/scheduler.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <filesystem>
+#include <fstream>
+#include <system_error>
+
+#include "soundtrackd/util/file_names.hpp"
+
+namespace soundtrackd::queue {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+using db::job_store;
+
+struct scheduler::active_job {
+  active_job(asio::any_io_executor ex, db::job_row r, job_fsm f)
+      : row(std::move(r)), fsm(std::move(f)), timer(ex) {}
+
+  db::job_row row;
+  job_fsm fsm;
+  asio::steady_timer timer;  // every wait of this job: token, poll interval, retry delay
+  std::vector<db::staged_asset> staged;
+  db::job_status db_status = db::job_status::queued;  // what we last wrote
+  double recorded_progress = -1;
+};
+
+namespace {
+
+double steady_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+fsm_policy policy_from(const config::queue_config& q) {
+  return {q.poll_interval, q.poll_interval_max, q.job_timeout, q.retry_backoff, q.retry_backoff_max,
+          q.max_attempts};
+}
+
+}  // namespace
+
+scheduler::scheduler(asio::any_io_executor executor, db::store_thread& db, scenario::api_client& api,
+                     scheduler_settings settings, logger_ptr log)
+    : executor_(executor),
+      db_(db),
+      api_(api),
+      settings_(std::move(settings)),
+      log_(std::move(log)),
+      policy_(policy_from(settings_.queue)),
+      bucket_(settings_.max_requests_per_second, settings_.max_requests_per_second),
+      wake_(executor) {}
+
+scheduler::~scheduler() = default;
+
+double scheduler::random01() { return std::uniform_real_distribution<double>(0.0, 1.0)(random_); }
+
+scheduler_stats scheduler::stats() const {
+  auto s = stats_;
+  s.in_flight = active_.size();
+  return s;
+}
+
+void scheduler::stop() {
+  if (stopping_) return;
+  stopping_ = true;
+  wake_.cancel();
+  for (auto& [id, job] : active_) job->timer.cancel();
+}
+
+asio::awaitable<void> scheduler::sleep(asio::steady_timer& timer, duration d) {
+  timer.expires_after(d);
+  boost::system::error_code ec;
+  co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+}
+
+asio::awaitable<void> scheduler::run() {
+  std::error_code ec;
+  fs::create_directories(settings_.staging_dir, ec);
+  if (ec) throw std::runtime_error("cannot create staging directory " + settings_.staging_dir + ": " + ec.message());
+  co_await recover();
+  co_await admit_due_rows();
+
+  // Let running steps reach their next stop; their rows record where to resume.
+  asio::steady_timer drain(executor_);
+  while (!active_.empty()) co_await sleep(drain, std::chrono::milliseconds(20));
+}
+
+asio::awaitable<void> scheduler::recover() {
+  auto op = [](job_store& s) { return s.unfinished(); };
+  auto rows = co_await db_.run(std::move(op));
+  // Staged files of downloads cut short are incomplete: start those downloads over.
+  for (auto& entry : fs::directory_iterator(settings_.staging_dir)) fs::remove(entry.path());
+
+  for (auto& row : rows) {
+    if (!row.remote_job_id) {
+      // Submitting without a remote id: the POST may or may not have reached the API.
+      auto detail = "restarted while submitting (generate call " + std::to_string(row.attempts) +
+                    "); submitting again, a duplicate generation may be billed";
+      log_->warn("job {}: {}", row.id, detail);
+      ++stats_.ambiguous_resubmits;
+      auto op = [id = row.id, detail](job_store& s) {
+        return s.requeue_ambiguous(id, detail, now_epoch());
+      };
+      co_await db_.run(std::move(op));
+      continue;
+    }
+    log_->info("job {} remote {}: resuming after restart ({})", row.id, *row.remote_job_id,
+               db::to_string(row.status));
+    auto fsm = job_fsm::for_resume(policy_, *row.remote_job_id, row.submitted_at.value_or(now_epoch()));
+    auto job = std::make_shared<active_job>(executor_, row, std::move(fsm));
+    job->db_status = row.status;
+    start_job(std::move(job));
+  }
+}
+
+asio::awaitable<void> scheduler::admit_due_rows() {
+  while (!stopping_) {
+    const auto now = std::chrono::steady_clock::now();
+    if (paused_until_ && *paused_until_ > now) {
+      wake_.expires_at(*paused_until_);
+      boost::system::error_code ec;
+      co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+
+    const int free_slots = settings_.queue.max_running - static_cast<int>(active_.size());
+    if (free_slots > 0) {
+      auto op = [free_slots](job_store& s) {
+        return s.due_ids(free_slots, now_epoch(), {});
+      };
+      auto ids = co_await db_.run(std::move(op));
+      for (auto id : ids) {
+        if (active_.count(id)) continue;
+        db::job_row row;
+        row.id = id;
+        int failures = 0;
+        if (auto it = submit_failures_.find(id); it != submit_failures_.end()) failures = it->second;
+        start_job(std::make_shared<active_job>(executor_, row, job_fsm::for_submit(policy_, failures)));
+      }
+      if (static_cast<int>(ids.size()) == free_slots) continue;  // there may be more due now
+    }
+
+    if (settings_.exit_when_idle && active_.empty()) {
+      auto op = [](job_store& s) { return s.has_pending_work(now_epoch()); };
+      bool pending = co_await db_.run(std::move(op));
+      if (!pending) {
+        log_->info("nothing queued, due or in flight: exiting (--exit-when-idle)");
+        co_return;
+      }
+    }
+
+    // Sleep until the fallback scan, a finished job, or the next row's run_after.
+    auto op = [](job_store& s) { return s.next_due_time(now_epoch()); };
+    auto next_due = co_await db_.run(std::move(op));
+    duration wait = settings_.queue.scan_interval;
+    if (next_due) {
+      auto until = std::chrono::milliseconds(static_cast<long long>((*next_due - now_epoch()) * 1000) + 1);
+      wait = std::clamp(until, duration(0), wait);
+    }
+    co_await sleep(wake_, wait);
+  }
+}
+
+void scheduler::start_job(std::shared_ptr<active_job> job) {
+  auto id = job->row.id;
+  active_[id] = job;
+  asio::co_spawn(executor_, run_job(job), [this, id](std::exception_ptr e) {
+    if (e) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        // The row keeps its status; a restart resumes it. Count it as stuck meanwhile.
+        log_->error("job {}: stopped by an unexpected error: {}", id, ex.what());
+      }
+    }
+    active_.erase(id);
+    if (!stopping_) wake_.cancel();
+  });
+}
+
+asio::awaitable<void> scheduler::take_token(active_job& job) {
+  auto wait = bucket_.reserve(steady_seconds());
+  if (wait.count() > 0) co_await sleep(job.timer, wait);
+}
+
+asio::awaitable<void> scheduler::taken_away(active_job& job) {
+  std::string detail = "cancelled outside soundtrackd";
+  if (!job.fsm.remote_job_id().empty()) detail += " while running remote job " + job.fsm.remote_job_id();
+  auto op = [id = job.row.id, detail](job_store& s) {
+    return s.note_taken_away(id, detail, now_epoch());
+  };
+  auto status = co_await db_.run(std::move(op));
+  log_->info("job {}: no longer ours ({}); stopped tracking it", job.row.id,
+             status ? std::string(db::to_string(*status)) : std::string("deleted"));
+}
+
+asio::awaitable<void> scheduler::run_job(std::shared_ptr<active_job> job) {
+  auto& fsm = job->fsm;
+  auto a = fsm.start();
+  while (!stopping_) {
+    switch (a.kind) {
+      case action_kind::submit:
+      case action_kind::poll:
+      case action_kind::resolve_assets:
+      case action_kind::download: {
+        auto next = co_await perform(*job, a.kind);
+        if (!next) co_return;  // the row is no longer ours
+        a = std::move(*next);
+        break;
+      }
+      case action_kind::wait:
+        co_await sleep(job->timer, a.delay);
+        a = fsm.on_timer(now_epoch());
+        break;
+      case action_kind::retry:
+        ++stats_.retries;
+        if (!co_await record_retry(*job, a)) co_return;
+        if (a.failed_step == step::submit) co_return;  // back in the queue until next_attempt_at
+        co_await sleep(job->timer, a.delay);
+        a = fsm.on_timer(now_epoch());
+        break;
+      case action_kind::pause: {
+        pause_queue(a.message);
+        auto op = [id = job->row.id, msg = a.message](job_store& s) {
+          return s.requeue(id, msg, now_epoch());
+        };
+        co_await db_.run(std::move(op));
+        co_return;
+      }
+      case action_kind::fail: {
+        ++stats_.failed;
+        submit_failures_.erase(job->row.id);
+        log_->error("job {}{}: failed: {}", job->row.id,
+                    fsm.remote_job_id().empty() ? "" : " remote " + fsm.remote_job_id(), a.message);
+        auto op = [id = job->row.id, msg = a.message](job_store& s) {
+          return s.mark_failed(id, msg, now_epoch());
+        };
+        bool ok = co_await db_.run(std::move(op));
+        if (!ok) co_await taken_away(*job);
+        remove_staged_files(*job);
+        co_return;
+      }
+      case action_kind::store: {
+        if (co_await store(*job)) co_return;
+        a = fsm.on_store_failed("cannot store the audio in the database", random01());
+        break;
+      }
+    }
+  }
+}
+
+asio::awaitable<std::optional<action>> scheduler::perform(active_job& job, action_kind kind) {
+  switch (kind) {
+    case action_kind::submit: co_return co_await submit(job);
+    case action_kind::poll: co_return co_await poll(job);
+    case action_kind::resolve_assets: co_return co_await resolve_assets(job);
+    default: co_return co_await download(job);
+  }
+}
+
+asio::awaitable<std::optional<action>> scheduler::submit(active_job& job) {
+  co_await take_token(job);
+  if (stopping_) co_return std::nullopt;  // not claimed yet: the row stays queued
+  auto op = [id = job.row.id](job_store& s) {
+    return s.claim_for_submit(id, now_epoch());
+  };
+  auto claimed = co_await db_.run(std::move(op));
+  if (!claimed) {
+    // Cancelled, or changed by someone else, between the scan and now.
+    submit_failures_.erase(job.row.id);
+    co_return std::nullopt;
+  }
+  job.row = std::move(*claimed);
+  job.db_status = db::job_status::submitting;
+
+  auto answer = co_await api_.submit(job.row.request);
+  if (!answer) {
+    auto next = job.fsm.on_submit_failed(answer.failure(), random01());
+    // The row waits in the queue for its retry; its budget waits here.
+    if (next.kind == action_kind::retry) submit_failures_[job.row.id] = job.fsm.submit_failures();
+    co_return next;
+  }
+
+  // The id is what makes a restart resume instead of paying again: persist it first.
+  auto mark_running = [id = job.row.id, remote = answer->job_id, cost = answer->cost_cu](job_store& s) {
+    return s.mark_running(id, remote, cost, now_epoch());
+  };
+  bool ok = co_await db_.run(std::move(mark_running));
+  submit_failures_.erase(job.row.id);
+  ++stats_.submitted;
+  resume_queue();
+  auto next = job.fsm.on_submitted(*answer, job.row.submitted_at.value_or(now_epoch()));
+  if (!ok) {
+    co_await taken_away(job);
+    co_return std::nullopt;
+  }
+  job.db_status = db::job_status::running;
+  log_->info("job {} remote {}: submitted (generate call {})", job.row.id, answer->job_id, job.row.attempts);
+  co_return next;
+}
+
+asio::awaitable<std::optional<action>> scheduler::poll(active_job& job) {
+  co_await take_token(job);
+  auto answer = co_await api_.get_job(job.fsm.remote_job_id());
+  if (!answer) co_return job.fsm.on_poll_failed(answer.failure(), now_epoch(), random01());
+
+  const auto& remote = *answer;
+  if (!scenario::is_known_remote_status(remote.status) && unknown_statuses_logged_.insert(remote.status).second)
+    log_->warn("remote status '{}' is unknown; treating it as still running", remote.status);
+
+  auto next = job.fsm.on_polled(remote, now_epoch());
+  if (next.kind == action_kind::resolve_assets && job.db_status != db::job_status::downloading) {
+    auto op = [id = job.row.id](job_store& s) { return s.mark_downloading(id, now_epoch()); };
+    bool ok = co_await db_.run(std::move(op));
+    if (!ok) {
+      co_await taken_away(job);
+      co_return std::nullopt;
+    }
+    job.db_status = db::job_status::downloading;
+    log_->info("job {} remote {}: finished remotely, downloading {} asset(s)", job.row.id,
+               job.fsm.remote_job_id(), remote.asset_ids.size());
+  } else if (next.kind == action_kind::wait && remote.progress != job.recorded_progress &&
+             job.db_status == db::job_status::running) {
+    auto op = [id = job.row.id, p = remote.progress](job_store& s) {
+      return s.record_progress(id, p, now_epoch());
+    };
+    bool ok = co_await db_.run(std::move(op));
+    if (!ok) {
+      co_await taken_away(job);
+      co_return std::nullopt;
+    }
+    job.recorded_progress = remote.progress;
+  }
+  co_return next;
+}
+
+asio::awaitable<std::optional<action>> scheduler::resolve_assets(active_job& job) {
+  std::vector<scenario::asset_info> assets;
+  for (const auto& id : job.fsm.asset_ids()) {
+    co_await take_token(job);
+    auto answer = co_await api_.get_asset(id);
+    if (!answer) co_return job.fsm.on_asset_failed(answer.failure(), random01());
+    assets.push_back(std::move(*answer));
+  }
+  co_return job.fsm.on_assets_resolved(std::move(assets));
+}
+
+std::string scheduler::staging_path(const active_job& job, std::size_t index) const {
+  return (fs::path(settings_.staging_dir) /
+          ("job-" + std::to_string(job.row.id) + "-" + std::to_string(index) + ".part"))
+      .string();
+}
+
+asio::awaitable<std::optional<action>> scheduler::download(active_job& job) {
+  const auto index = job.fsm.current_asset_index();
+  const auto& asset = job.fsm.current_asset();
+  const auto file = staging_path(job, index);
+  auto got = co_await api_.download(asset, file);
+  if (!got) co_return job.fsm.on_download_failed(got.failure(), random01());
+  job.staged.resize(index);  // a re-download replaces what was staged for this index
+  job.staged.push_back({asset.id, got->mime_type, got->path, got->size, got->sha256});
+  co_return job.fsm.on_downloaded();
+}
+
+asio::awaitable<bool> scheduler::store(active_job& job) {
+  bool ok = false;
+  try {
+    auto op = [id = job.row.id, staged = job.staged](job_store& s) {
+      return s.store_assets(id, staged, now_epoch());
+    };
+    ok = co_await db_.run(std::move(op));
+  } catch (const std::exception& e) {
+    log_->error("job {}: storing {} asset(s) failed: {}", job.row.id, job.staged.size(), e.what());
+    co_return false;
+  }
+  if (!ok) {
+    co_await taken_away(job);
+    remove_staged_files(job);
+    co_return true;
+  }
+  ++stats_.succeeded;
+  std::uint64_t bytes = 0;
+  for (auto& a : job.staged) bytes += a.size_bytes;
+  log_->info("job {} remote {}: succeeded, {} asset(s), {} bytes stored", job.row.id,
+             job.fsm.remote_job_id(), job.staged.size(), bytes);
+  if (!settings_.storage.output_dir.empty()) write_output_files(job);
+  remove_staged_files(job);
+  co_return true;
+}
+
+asio::awaitable<bool> scheduler::record_retry(active_job& job, const action& a) {
+  log_->warn("job {}{}: {} failed: {}", job.row.id,
+             job.fsm.remote_job_id().empty() ? "" : " remote " + job.fsm.remote_job_id(),
+             to_string(a.failed_step), a.message);
+  const bool requeue = a.failed_step == step::submit;
+  const auto next_at = now_epoch() + std::chrono::duration<double>(a.delay).count();
+  auto op = [id = job.row.id, msg = a.message, next_at, requeue](job_store& s) {
+    return s.record_retry(id, msg, next_at, requeue, now_epoch());
+  };
+  bool ok = co_await db_.run(std::move(op));
+  if (!ok) co_await taken_away(job);
+  co_return ok;
+}
+
+void scheduler::pause_queue(const std::string& reason) {
+  ++pause_count_;
+  auto delay = backoff_delay(policy_.retry_backoff, policy_.retry_backoff_max, pause_count_, 1.0);
+  paused_until_ = std::chrono::steady_clock::now() + delay;
+  if (stats_.paused_reason.empty())
+    log_->error("queue paused: {}; rows stay queued, checking again in {}", reason, format_duration(delay));
+  else
+    log_->info("queue still paused ({}); checking again in {}", reason, format_duration(delay));
+  stats_.paused_reason = reason;
+}
+
+void scheduler::resume_queue() {
+  if (stats_.paused_reason.empty()) return;
+  log_->info("queue resumed: the API accepts requests again");
+  stats_.paused_reason.clear();
+  paused_until_.reset();
+  pause_count_ = 0;
+}
+
+void scheduler::write_output_files(const active_job& job) {
+  const fs::path dir(settings_.storage.output_dir);
+  for (std::size_t i = 0; i < job.staged.size(); ++i) {
+    const auto& asset = job.staged[i];
+    auto target = dir / export_file_name(job.row.request.name, job.row.id, i, asset.mime_type);
+    auto temp = target;
+    temp += ".tmp";
+    std::error_code ec;
+    fs::copy_file(asset.path, temp, fs::copy_options::overwrite_existing, ec);
+    if (!ec) fs::rename(temp, target, ec);  // readers never see a half-written file
+    if (ec) {
+      // The audio is safe in the database; the file is a convenience copy.
+      log_->error("job {}: cannot write {}: {} (the audio is stored in the database)", job.row.id,
+                  target.string(), ec.message());
+      fs::remove(temp, ec);
+    }
+  }
+}
+
+void scheduler::remove_staged_files(const active_job& job) {
+  std::error_code ec;
+  for (const auto& asset : job.staged) fs::remove(asset.path, ec);
+}
+
+}  // namespace soundtrackd::queue

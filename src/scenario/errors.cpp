@@ -1,0 +1,132 @@
+// Turns every non-2xx answer and transport failure into an api_error the state machine acts on.
+#include "soundtrackd/scenario/errors.hpp"
+
+#include <boost/json.hpp>
+#include <cctype>
+#include <ctime>
+#include <string>
+
+namespace soundtrackd::scenario {
+
+namespace json = boost::json;
+
+namespace {
+
+std::string shorten(std::string_view text, std::size_t limit = 300) {
+  std::string out;
+  for (char c : text.substr(0, limit)) out += (c == '\n' || c == '\r') ? ' ' : c;
+  if (text.size() > limit) out += "...";
+  return out;
+}
+
+std::string lowercase(std::string_view text) {
+  std::string out(text);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// A 429 over the team's concurrent-job ceiling carries details.actionLimit.
+std::optional<int> action_limit_of(std::string_view body) {
+  boost::system::error_code ec;
+  auto doc = json::parse(body, ec);
+  if (ec || !doc.is_object()) return std::nullopt;
+  auto* details = doc.as_object().if_contains("details");
+  if (!details || !details->is_object()) return std::nullopt;
+  auto* limit = details->as_object().if_contains("actionLimit");
+  if (!limit) return std::nullopt;
+  if (limit->is_int64() && limit->as_int64() > 0) return static_cast<int>(limit->as_int64());
+  if (limit->is_double() && limit->as_double() >= 1) return static_cast<int>(limit->as_double());
+  return std::nullopt;
+}
+
+bool mentions_credits(std::string_view text) {
+  auto lower = lowercase(text);
+  return lower.find("creative unit") != std::string::npos || lower.find("credit") != std::string::npos;
+}
+
+}  // namespace
+
+std::string error_text(std::string_view body) {
+  boost::system::error_code ec;
+  auto doc = json::parse(body, ec);
+  if (!ec && doc.is_object()) {
+    for (auto key : {"reason", "message", "error", "details"}) {
+      auto* v = doc.as_object().if_contains(key);
+      if (!v) continue;
+      if (v->is_string() && !v->as_string().empty()) return shorten(v->as_string());
+      if (v->is_object() || v->is_array()) return shorten(json::serialize(*v));
+    }
+  }
+  return shorten(body);
+}
+
+std::optional<duration> parse_retry_after(std::string_view value, epoch_seconds now) {
+  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
+  if (value.empty()) return std::nullopt;
+  bool digits = true;
+  for (char c : value) digits = digits && std::isdigit(static_cast<unsigned char>(c));
+  if (digits) {
+    if (value.size() > 9) return std::nullopt;
+    return std::chrono::seconds(std::stol(std::string(value)));
+  }
+  std::tm tm{};
+  std::string text(value);
+  if (!strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm)) return std::nullopt;
+  auto at = static_cast<double>(timegm(&tm));
+  auto delta = at - now;
+  return std::chrono::milliseconds(delta > 0 ? static_cast<long long>(delta * 1000) : 0);
+}
+
+api_error classify_http_error(call c, std::string_view what, unsigned status, std::string_view body,
+                              const std::optional<std::string>& retry_after, epoch_seconds now) {
+  api_error e;
+  e.http_status = status;
+  auto text = error_text(body);
+  e.message = "HTTP " + std::to_string(status) + " from " + std::string(what);
+  if (!text.empty()) e.message += ": " + text;
+  if (retry_after) e.retry_after = parse_retry_after(*retry_after, now);
+
+  if (c == call::download) {
+    // The signed URL expired or was revoked: a fresh one from GET /assets/{id} fixes it.
+    e.kind = (status == 403 || status == 404 || status == 410) ? error_kind::url_expired
+                                                               : error_kind::transient;
+    return e;
+  }
+  if (status == 429) {
+    e.kind = error_kind::rate_limited;
+    e.action_limit = action_limit_of(body);
+  } else if (status == 401 || status == 403) {
+    e.kind = error_kind::global;
+  } else if (status == 402 || (status >= 400 && status < 500 && mentions_credits(text))) {
+    e.kind = error_kind::global;  // out of creative units: every submit would fail alike
+  } else if (status == 400 || status == 404 || status == 409 || status == 422) {
+    e.kind = error_kind::permanent;
+  } else {
+    e.kind = error_kind::transient;  // 5xx, 408, and anything unexpected: try again
+  }
+  return e;
+}
+
+api_error classify_transport_error(std::string_view what, std::string_view message) {
+  api_error e;
+  e.kind = error_kind::transient;
+  e.message = std::string(message) + " (" + std::string(what) + ")";
+  return e;
+}
+
+remote_state classify_remote_status(const std::string& status) {
+  if (status == "success") return remote_state::succeeded;
+  if (status == "failure" || status == "failed") return remote_state::failed;
+  if (status == "canceled" || status == "cancelled") return remote_state::canceled;
+  return remote_state::running;
+}
+
+bool is_known_remote_status(const std::string& status) {
+  for (auto known : {"pending", "warming-up", "queued", "in-progress", "finalizing", "success",
+                     "failure", "failed", "canceled", "cancelled"})
+    if (status == known) return true;
+  return false;
+}
+
+}  // namespace soundtrackd::scenario

@@ -1,0 +1,116 @@
+// Maps Scenario API JSON to our types, defensively: fields documented in more than one
+// place are looked up in each (job.jobId, then job.id).
+#include "soundtrackd/scenario/messages.hpp"
+
+#include <boost/json.hpp>
+
+namespace soundtrackd::scenario {
+
+namespace json = boost::json;
+
+namespace {
+
+api_error malformed(std::string_view what, std::string_view problem) {
+  return {error_kind::transient, 200,
+          "malformed answer from " + std::string(what) + ": " + std::string(problem), {}, {}};
+}
+
+const json::object* object_at(const json::object& parent, std::string_view key) {
+  auto* v = parent.if_contains(key);
+  return v && v->is_object() ? &v->as_object() : nullptr;
+}
+
+std::string string_at(const json::object& parent, std::string_view key) {
+  auto* v = parent.if_contains(key);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+std::optional<double> number_at(const json::object& parent, std::string_view key) {
+  auto* v = parent.if_contains(key);
+  if (!v) return std::nullopt;
+  if (v->is_double()) return v->as_double();
+  if (v->is_int64()) return static_cast<double>(v->as_int64());
+  if (v->is_uint64()) return static_cast<double>(v->as_uint64());
+  return std::nullopt;
+}
+
+result<json::object, api_error> parse_object(std::string_view body, std::string_view what) {
+  boost::system::error_code ec;
+  auto doc = json::parse(body, ec);
+  if (ec) return malformed(what, "not JSON (" + ec.message() + ")");
+  if (!doc.is_object()) return malformed(what, "not a JSON object");
+  return std::move(doc.as_object());
+}
+
+}  // namespace
+
+std::string generate_body(const db::job_request& request) {
+  json::object body;
+  body["prompt"] = request.prompt;
+  body["lyrics"] = request.lyrics;
+  body["isInstrumental"] = request.is_instrumental;
+  body["lyricsOptimizer"] = request.lyrics_optimizer;
+  body["sampleRate"] = request.sample_rate;
+  body["bitrate"] = request.bitrate;
+  return json::serialize(body);
+}
+
+api_result<submitted_job> parse_generate_answer(std::string_view body, std::string_view what) {
+  auto doc = parse_object(body, what);
+  if (!doc) return doc.failure();
+  auto* job = object_at(*doc, "job");
+  if (!job) return malformed(what, "no job object");
+  submitted_job out;
+  out.job_id = string_at(*job, "jobId");
+  if (out.job_id.empty()) out.job_id = string_at(*job, "id");  // older documentation's name
+  if (out.job_id.empty()) return malformed(what, "no job.jobId");
+  if (auto* billing = object_at(*job, "billing")) out.cost_cu = number_at(*billing, "cuCost");
+  if (!out.cost_cu) out.cost_cu = number_at(*doc, "creativeUnitsCost");
+  return out;
+}
+
+api_result<remote_job> parse_job_answer(std::string_view body, std::string_view what) {
+  auto doc = parse_object(body, what);
+  if (!doc) return doc.failure();
+  auto* job = object_at(*doc, "job");
+  if (!job) return malformed(what, "no job object");
+  remote_job out;
+  out.job_id = string_at(*job, "jobId");
+  if (out.job_id.empty()) out.job_id = string_at(*job, "id");
+  out.status = string_at(*job, "status");
+  if (out.status.empty()) return malformed(what, "no job.status");
+  out.progress = std::clamp(number_at(*job, "progress").value_or(0.0), 0.0, 1.0);
+  if (auto* metadata = object_at(*job, "metadata")) {
+    if (auto* ids = metadata->if_contains("assetIds"); ids && ids->is_array())
+      for (auto& id : ids->as_array())
+        if (id.is_string()) out.asset_ids.emplace_back(id.as_string());
+    out.error = string_at(*metadata, "error");
+    out.hint = string_at(*metadata, "hint");
+  }
+  return out;
+}
+
+api_result<asset_info> parse_asset_answer(std::string_view body, std::string_view what) {
+  auto doc = parse_object(body, what);
+  if (!doc) return doc.failure();
+  auto* asset = object_at(*doc, "asset");
+  if (!asset) return malformed(what, "no asset object");
+  asset_info out;
+  out.id = string_at(*asset, "id");
+  out.url = string_at(*asset, "url");
+  out.mime_type = string_at(*asset, "mimeType");
+  if (out.url.empty()) return malformed(what, "no asset.url");
+  if (auto size = number_at(*asset, "size"); size && *size > 0)
+    out.size = static_cast<std::uint64_t>(*size);
+  return out;
+}
+
+api_result<double> parse_dry_run_answer(std::string_view body, std::string_view what) {
+  auto doc = parse_object(body, what);
+  if (!doc) return doc.failure();
+  auto cost = number_at(*doc, "creativeUnitsCost");
+  if (!cost) return malformed(what, "no creativeUnitsCost");
+  return *cost;
+}
+
+}  // namespace soundtrackd::scenario

@@ -1,0 +1,119 @@
+// End to end: the real soundtrackd binary over HTTPS against the emulator turns queued rows
+// into verified audio in the database (and files in output_dir).
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <filesystem>
+#include <map>
+
+#include "emulator_process.hpp"
+#include "soundtrackd/db/database.hpp"
+#include "soundtrackd/db/queue_database.hpp"
+#include "test_support.hpp"
+
+using namespace soundtrackd;
+using namespace soundtrackd::test;
+namespace json = boost::json;
+
+namespace {
+
+const std::vector<std::string> credentials_env = {"SCENARIO_API_KEY=test-key", "SCENARIO_API_SECRET=test-secret"};
+
+std::string daemon_config(const std::string& db_path, const emulator_process& emu, const test_ca& ca,
+                          const std::string& output_dir) {
+  return "[database]\npath = \"" + db_path + "\"\n"
+         "[api]\nbase_url = \"" + emu.base_url() + "\"\nca_file = \"" + ca.ca_file.string() + "\"\n"
+         "max_requests_per_second = 1000\nmax_connections = 8\nrequest_timeout = \"10s\"\n"
+         "[queue]\nmax_running = 50\npoll_interval = \"250ms\"\npoll_interval_max = \"1s\"\n"
+         "retry_backoff = \"100ms\"\nretry_backoff_max = \"1s\"\nscan_interval = \"200ms\"\n"
+         "[storage]\noutput_dir = \"" + output_dir + "\"\n"
+         "[server]\nlisten = \"\"\n";
+}
+
+}  // namespace
+
+TEST(Pipeline, TwoHundredRowsBecomeVerifiedAudioOverHttps) {
+  temp_dir dir;
+  auto ca = make_test_ca(dir.path());
+  emulator_options eo;
+  eo.tls = true;
+  eo.cert_file = ca.cert_file;
+  eo.key_file = ca.key_file;
+  eo.ca_file = ca.ca_file;
+  eo.job_duration = "1s";
+  eo.asset_size = 20000;
+  emulator_process emu(eo);
+
+  const auto db_path = (dir / "queue.db").string();
+  const auto out_dir = dir / "out";
+  std::filesystem::create_directory(out_dir);
+  {
+    auto db = db::open_queue_database(db_path);
+    db.exec("BEGIN");
+    auto insert = db.prepare("INSERT INTO jobs(prompt, name, batch) VALUES(?, ?, 'e2e')");
+    for (int i = 0; i < 199; ++i) {
+      insert.bind_all("track " + std::to_string(i) + ": upbeat chiptune, 140 BPM", "Track " + std::to_string(i));
+      insert.step();
+      insert.reset();
+    }
+    // Accepted by our CHECKs (> 0) but not by the API: must end failed with the API's words.
+    db.exec("INSERT INTO jobs(prompt, sample_rate, batch) VALUES('odd sample rate', 12345, 'e2e')");
+    db.exec("COMMIT");
+  }
+  write_file(dir / "soundtrackd.toml", daemon_config(db_path, emu, ca, out_dir.string()));
+
+  auto start = std::chrono::steady_clock::now();
+  auto result = run({"/usr/bin/timeout", "180", SOUNDTRACKD_BIN, "--config", (dir / "soundtrackd.toml").string(),
+                     "--exit-when-idle"},
+                    credentials_env);
+  auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::cout << "[ e2e ] 200 rows, max_running 50, 1 s remote jobs: " << seconds << " s wall\n";
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_EQ(result.output.find("test-secret"), std::string::npos) << "the secret leaked into the log";
+
+  // What the emulator generated, by remote job id.
+  auto stats = emu.stats();
+  std::map<std::string, json::object> remote_jobs;
+  for (auto& j : stats.at("jobs").as_array()) remote_jobs[json::value_to<std::string>(j.at("jobId"))] = j.as_object();
+  EXPECT_EQ(stats.at("duplicate_submits").as_int64(), 0);
+  EXPECT_EQ(stats.at("submits").as_int64(), 199);
+  EXPECT_EQ(stats.at("cdn_requests_with_credentials").as_int64(), 0);
+
+  db::database db(db_path);
+  auto rows = db.prepare(
+      "SELECT j.id, j.status, j.remote_job_id, j.attempts, a.remote_asset_id, a.sha256, a.size_bytes, a.data, "
+      "a.mime_type FROM jobs j LEFT JOIN assets a ON a.job_id = j.id WHERE j.sample_rate = 44100 ORDER BY j.id");
+  int verified = 0;
+  while (rows.step()) {
+    const auto id = rows.column_int64(0);
+    ASSERT_EQ(rows.column_text(1), "succeeded") << "job " << id;
+    EXPECT_EQ(rows.column_int64(3), 1) << "job " << id << " was submitted more than once";
+    auto remote = remote_jobs.find(rows.column_text(2));
+    ASSERT_NE(remote, remote_jobs.end()) << "job " << id << " has an unknown remote job id";
+    const auto& remote_asset = remote->second.at("assets").as_array().at(0).as_object();
+    EXPECT_EQ(rows.column_text(4), json::value_to<std::string>(remote_asset.at("id")));
+    auto blob = rows.column_blob(7);
+    std::string bytes(reinterpret_cast<const char*>(blob.data()), blob.size());
+    EXPECT_EQ(bytes.size(), 20000u);
+    EXPECT_EQ(rows.column_int64(6), 20000);
+    EXPECT_EQ(sha256_hex(bytes), json::value_to<std::string>(remote_asset.at("sha256"))) << "job " << id;
+    EXPECT_EQ(rows.column_text(5), sha256_hex(bytes)) << "job " << id;
+    EXPECT_EQ(rows.column_text(8), "audio/mpeg");
+    // The same bytes were exported as a file named from the row's name.
+    auto file = out_dir / ("Track-" + std::to_string(id - 1) + "-" + std::to_string(id) + ".mp3");
+    EXPECT_EQ(read_file(file), bytes) << file;
+    ++verified;
+  }
+  EXPECT_EQ(verified, 199);
+
+  auto rejected = db.prepare("SELECT status, last_error, finished_at IS NOT NULL FROM jobs WHERE sample_rate = 12345");
+  ASSERT_TRUE(rejected.step());
+  EXPECT_EQ(rejected.column_text(0), "failed");
+  EXPECT_NE(rejected.column_text(1).find("sampleRate must be one of 16000, 24000, 32000, 44100"), std::string::npos)
+      << rejected.column_text(1);
+  EXPECT_EQ(rejected.column_int64(2), 1);
+
+  // Nothing left behind in the staging directory.
+  EXPECT_TRUE(std::filesystem::is_empty(dir / "queue.db.staging"));
+}

@@ -1,0 +1,107 @@
+// Parsing and consuming fault rules.
+#include "faults.hpp"
+
+#include <algorithm>
+#include <boost/json.hpp>
+
+namespace soundtrackd::emulator {
+
+namespace json = boost::json;
+
+namespace {
+
+std::optional<fault_action> action_named(std::string_view name) {
+  if (name == "status") return fault_action::status;
+  if (name == "drop") return fault_action::drop;
+  if (name == "truncate") return fault_action::truncate;
+  if (name == "delay") return fault_action::delay;
+  return std::nullopt;
+}
+
+// Reads a non-negative integer member (JSON numbers may arrive as int64, uint64 or double).
+// Absent is nullopt; anything but a non-negative integer reads as -1, which every caller refuses.
+std::optional<std::int64_t> integer_member(const json::object& rule, std::string_view key) {
+  auto* value = rule.if_contains(key);
+  if (!value) return std::nullopt;
+  boost::system::error_code ec;
+  auto number = value->to_number<std::int64_t>(ec);
+  if (ec || number < 0) return -1;
+  return number;
+}
+
+std::optional<std::string> parse_rule(const json::value& value, fault_rule& rule) {
+  auto* object = value.if_object();
+  if (!object) return "each fault rule must be a JSON object";
+  for (const auto& member : *object) {
+    static constexpr std::string_view known[] = {"endpoint",    "count",  "status",  "body",
+                                                 "retry_after", "action", "delay_ms"};
+    if (std::find(std::begin(known), std::end(known), member.key()) == std::end(known))
+      return "unknown fault rule field '" + std::string(member.key()) + "'";
+  }
+  auto* endpoint_name = object->if_contains("endpoint");
+  if (!endpoint_name || !endpoint_name->is_string()) return "fault rule needs \"endpoint\"";
+  auto target = endpoint_named(endpoint_name->get_string());
+  if (!target || target == endpoint::dry_run || target == endpoint::other)
+    return "fault endpoint must be one of generate, get_job, get_asset, get_bulk, cdn";
+  rule.target = *target;
+
+  if (auto* action = object->if_contains("action")) {
+    auto parsed = action->is_string() ? action_named(action->get_string()) : std::nullopt;
+    if (!parsed) return "fault action must be one of status, drop, truncate, delay";
+    rule.action = *parsed;
+  }
+  if (rule.action == fault_action::truncate && rule.target != endpoint::cdn)
+    return "truncate applies to the cdn endpoint only";
+
+  if (auto count = integer_member(*object, "count")) {
+    if (*count < 1) return "fault count must be a positive integer";
+    rule.remaining = static_cast<int>(*count);
+  }
+  if (auto status = integer_member(*object, "status")) {
+    if (*status < 100 || *status > 599) return "fault status must be an HTTP status (100..599)";
+    rule.status = static_cast<unsigned>(*status);
+  }
+  if (auto delay = integer_member(*object, "delay_ms")) {
+    if (*delay < 0) return "fault delay_ms must be a non-negative integer";
+    rule.delay = std::chrono::milliseconds(*delay);
+  }
+  if (auto* body = object->if_contains("body")) {
+    if (!body->is_string()) return "fault body must be a string (the literal response body)";
+    rule.body = body->get_string();
+  }
+  if (auto* retry_after = object->if_contains("retry_after")) {
+    if (!retry_after->is_string()) return "fault retry_after must be a string (the header's value)";
+    rule.retry_after = retry_after->get_string();
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> fault_plan::replace(std::string_view json_array) {
+  boost::system::error_code ec;
+  auto parsed = json::parse(json_array, ec);
+  if (ec || !parsed.is_array()) return "faults must be a JSON array of rules";
+  std::vector<fault_rule> rules;
+  for (const auto& value : parsed.get_array()) {
+    fault_rule rule;
+    if (auto problem = parse_rule(value, rule)) return problem;
+    rules.push_back(std::move(rule));
+  }
+  rules_ = std::move(rules);
+  return std::nullopt;
+}
+
+std::optional<fault_rule> fault_plan::take(endpoint e) {
+  // A dry run goes to the same URL as a submit, so a rule on "generate" hits both, as an
+  // outage of that endpoint would.
+  if (e == endpoint::dry_run) e = endpoint::generate;
+  for (auto& rule : rules_) {
+    if (rule.target != e || rule.remaining == 0) continue;
+    --rule.remaining;
+    return rule;
+  }
+  return std::nullopt;
+}
+
+}  // namespace soundtrackd::emulator

@@ -1,0 +1,45 @@
+// Helpers shared by the tests: a temporary directory, running a program, a throw-away CA.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace soundtrackd::test {
+
+// A fresh directory under $TMPDIR, removed with everything in it on destruction.
+class temp_dir {
+ public:
+  temp_dir();
+  ~temp_dir();
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+struct command_result {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+// Runs `argv` (no shell), with `env` entries ("NAME=value") added to the environment,
+// and waits for it. Output is captured.
+command_result run(const std::vector<std::string>& argv, const std::vector<std::string>& env = {});
+
+std::string read_file(const std::filesystem::path& path);
+void write_file(const std::filesystem::path& path, const std::string& content);
+std::string sha256_hex(const std::string& bytes);
+
+// A CA and a server certificate for 127.0.0.1 and localhost, made with the openssl CLI.
+struct test_ca {
+  std::filesystem::path ca_file;    // PEM: trust this
+  std::filesystem::path cert_file;  // PEM: the server's certificate chain
+  std::filesystem::path key_file;   // PEM: the server's key
+};
+test_ca make_test_ca(const std::filesystem::path& dir);
+
+}  // namespace soundtrackd::test

@@ -1,0 +1,168 @@
+// Tests of the migration runner: fresh and migrated databases, a too-new schema, a failing
+// migration, and two connections migrating at once.
+#include "soundtrackd/db/migrations.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <latch>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "soundtrackd/db/database.hpp"
+#include "soundtrackd/db/queue_database.hpp"
+#include "test_support.hpp"
+
+namespace soundtrackd::db {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::set<std::string> table_names(database& db) {
+  std::set<std::string> names;
+  db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").for_each_row([&](statement& r) {
+    names.insert(r.column_text(0));
+  });
+  return names;
+}
+
+class MigrationTest : public ::testing::Test {
+ protected:
+  test::temp_dir dir_;
+  std::string path_ = (dir_ / "queue.db").string();
+};
+
+TEST_F(MigrationTest, FreshDatabaseGetsEveryMigration) {
+  database db(path_);
+  EXPECT_EQ(schema_version(db), 0);
+  EXPECT_EQ(migrate(db), static_cast<int>(embedded_migrations().size()));
+  EXPECT_EQ(schema_version(db), 1);
+  auto tables = table_names(db);
+  EXPECT_TRUE(tables.contains("jobs"));
+  EXPECT_TRUE(tables.contains("job_events"));
+  EXPECT_TRUE(tables.contains("assets"));
+}
+
+TEST_F(MigrationTest, EmbeddedMigrationsAreNumberedFromOne) {
+  const auto& all = embedded_migrations();
+  ASSERT_FALSE(all.empty());
+  EXPECT_EQ(all.front().number, 1);
+  EXPECT_EQ(all.front().name, "0001_init");
+  EXPECT_EQ(all.front().sql.find("user_version"), std::string::npos) << "the runner sets user_version";
+}
+
+TEST_F(MigrationTest, MigratedDatabaseIsLeftAlone) {
+  database db(path_);
+  migrate(db);
+  db.exec("INSERT INTO jobs (prompt) VALUES ('kept')");
+  EXPECT_EQ(migrate(db), 0);
+  database again(path_);
+  EXPECT_EQ(migrate(again), 0);
+  EXPECT_EQ(schema_version(again), 1);
+  EXPECT_EQ(again.prepare("SELECT prompt FROM jobs").first_row([](statement& r) { return r.column_text(0); }), "kept");
+}
+
+TEST_F(MigrationTest, NewerSchemaIsRefusedWithAClearMessage) {
+  {
+    database db(path_);
+    migrate(db);
+    db.exec("PRAGMA user_version = 99");
+  }
+  database db(path_);
+  try {
+    migrate(db);
+    FAIL() << "expected schema_too_new";
+  } catch (const schema_too_new& e) {
+    EXPECT_EQ(std::string(e.what()), "database " + path_ +
+                                         " is at schema version 99 but this soundtrackd knows only up to 1; "
+                                         "upgrade soundtrackd");
+  }
+  EXPECT_THROW(open_queue_database(path_), schema_too_new);
+}
+
+TEST_F(MigrationTest, FailingMigrationLeavesNothingBehind) {
+  const std::vector<migration> migrations{
+      {1, "0001_a", "CREATE TABLE a (x);"},
+      {2, "0002_bad", "CREATE TABLE b (x);\nINSERT INTO missing VALUES (1);"},
+  };
+  database db(path_);
+  try {
+    migrate(db, migrations);
+    FAIL() << "expected a db_error";
+  } catch (const db_error& e) {
+    EXPECT_NE(std::string(e.what()).find("migration 0002_bad failed on " + path_), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("no such table: missing"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(schema_version(db), 1);
+  EXPECT_FALSE(db.in_transaction());
+  auto tables = table_names(db);
+  EXPECT_TRUE(tables.contains("a"));
+  EXPECT_FALSE(tables.contains("b")) << "the failed migration must roll back whole";
+}
+
+TEST_F(MigrationTest, RejectsUnorderedMigrations) {
+  database db(path_);
+  const std::vector<migration> migrations{{2, "0002_b", "SELECT 1"}, {1, "0001_a", "SELECT 1"}};
+  EXPECT_THROW(migrate(db, migrations), std::logic_error);
+}
+
+// Each migration creates a table without IF NOT EXISTS, so applying one twice would fail:
+// the threads only all succeed if the re-read of user_version inside the transaction works.
+TEST_F(MigrationTest, ConcurrentMigrationsBothSucceed) {
+  std::vector<migration> migrations;
+  for (int n = 1; n <= 8; ++n)
+    migrations.push_back({n, "000" + std::to_string(n) + "_t", "CREATE TABLE t" + std::to_string(n) + " (x);"});
+
+  constexpr int rounds = 5;
+  constexpr int threads = 4;
+  for (int round = 0; round < rounds; ++round) {
+    auto path = (dir_ / ("race" + std::to_string(round) + ".db")).string();
+    std::latch start(threads);
+    std::atomic<int> applied{0};
+    std::vector<std::string> errors(threads);
+    std::vector<std::thread> workers;
+    for (int i = 0; i < threads; ++i) {
+      workers.emplace_back([&, i] {
+        try {
+          database db(path);
+          db.busy_timeout(10s);
+          start.arrive_and_wait();
+          applied += migrate(db, migrations);
+        } catch (const std::exception& e) {
+          errors[i] = e.what();
+        }
+      });
+    }
+    for (auto& w : workers) w.join();
+    for (const auto& e : errors) EXPECT_EQ(e, "");
+    EXPECT_EQ(applied.load(), 8) << "every migration applied exactly once";
+    database db(path);
+    EXPECT_EQ(schema_version(db), 8);
+  }
+}
+
+// The real thing: two programs opening a new queue database at the same moment.
+TEST_F(MigrationTest, ConcurrentOpenOfTheQueueDatabase) {
+  std::latch start(2);
+  std::vector<std::string> errors(2);
+  std::vector<std::thread> workers;
+  for (int i = 0; i < 2; ++i) {
+    workers.emplace_back([&, i] {
+      try {
+        start.arrive_and_wait();
+        auto db = open_queue_database(path_, {.busy_timeout = 10s});
+        EXPECT_EQ(schema_version(db), 1);
+      } catch (const std::exception& e) {
+        errors[i] = e.what();
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  EXPECT_EQ(errors[0], "");
+  EXPECT_EQ(errors[1], "");
+}
+
+}  // namespace
+}  // namespace soundtrackd::db

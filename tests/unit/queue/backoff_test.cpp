@@ -1,0 +1,56 @@
+// Backoff delays and the token bucket.
+#include "soundtrackd/queue/backoff.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace soundtrackd;
+using namespace soundtrackd::queue;
+using namespace std::chrono_literals;
+
+TEST(Backoff, DoublesFromBaseUpToMax) {
+  EXPECT_EQ(backoff_delay(10s, 10min, 1, 1.0), 10s);
+  EXPECT_EQ(backoff_delay(10s, 10min, 2, 1.0), 20s);
+  EXPECT_EQ(backoff_delay(10s, 10min, 3, 1.0), 40s);
+  EXPECT_EQ(backoff_delay(10s, 10min, 7, 1.0), 600s);
+  EXPECT_EQ(backoff_delay(10s, 10min, 1000, 1.0), 600s);
+}
+
+TEST(Backoff, FullJitterScalesTheCeiling) {
+  EXPECT_EQ(backoff_delay(10s, 10min, 3, 0.0), 0s);
+  EXPECT_EQ(backoff_delay(10s, 10min, 3, 0.5), 20s);
+  EXPECT_EQ(backoff_delay(10s, 10min, 0, 1.0), 10s);  // a zero count is treated as the first
+}
+
+TEST(TokenBucket, AllowsTheBurstThenSpacesRequests) {
+  token_bucket bucket(5, 5);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(bucket.reserve(100.0), 0ms) << i;
+  EXPECT_EQ(bucket.reserve(100.0), 200ms);
+  EXPECT_EQ(bucket.reserve(100.0), 400ms);
+}
+
+TEST(TokenBucket, RefillsOverTime) {
+  token_bucket bucket(2, 1);
+  EXPECT_EQ(bucket.reserve(0.0), 0ms);
+  EXPECT_EQ(bucket.reserve(0.0), 500ms);
+  EXPECT_EQ(bucket.reserve(10.0), 0ms);  // idle time refills
+}
+
+TEST(TokenBucket, SustainedRateIsTheConfiguredOne) {
+  token_bucket bucket(10, 1);
+  double now = 0;
+  int granted = 0;
+  for (int i = 0; i < 100; ++i) {
+    auto wait = bucket.reserve(now);
+    now += std::chrono::duration<double>(wait).count();
+    ++granted;
+  }
+  EXPECT_NEAR(now, 9.9, 0.01);  // 100 requests at 10/s take 9.9 s after the first
+  EXPECT_EQ(granted, 100);
+}
+
+TEST(TokenBucket, SetRateSlowsDown) {
+  token_bucket bucket(10, 1);
+  bucket.set_rate(1);
+  EXPECT_EQ(bucket.reserve(0.0), 0ms);
+  EXPECT_EQ(bucket.reserve(0.0), 1000ms);
+}

@@ -1,0 +1,160 @@
+// Classification of every kind of API and CDN answer, and the JSON mapping of answers.
+#include "soundtrackd/scenario/errors.hpp"
+
+#include <gtest/gtest.h>
+
+#include "soundtrackd/scenario/messages.hpp"
+
+using namespace soundtrackd;
+using namespace soundtrackd::scenario;
+using namespace std::chrono_literals;
+
+namespace {
+api_error classify(call c, unsigned status, std::string body = "{}", std::optional<std::string> retry_after = {}) {
+  return classify_http_error(c, "POST /v1/generate/custom/m", status, body, retry_after, 1'445'412'480.0);
+}
+}  // namespace
+
+TEST(ScenarioErrors, StatusesMapToKinds) {
+  EXPECT_EQ(classify(call::generate, 500).kind, error_kind::transient);
+  EXPECT_EQ(classify(call::generate, 502).kind, error_kind::transient);
+  EXPECT_EQ(classify(call::generate, 503).kind, error_kind::transient);
+  EXPECT_EQ(classify(call::generate, 408).kind, error_kind::transient);
+  EXPECT_EQ(classify(call::generate, 429).kind, error_kind::rate_limited);
+  EXPECT_EQ(classify(call::generate, 400).kind, error_kind::permanent);
+  EXPECT_EQ(classify(call::generate, 404).kind, error_kind::permanent);
+  EXPECT_EQ(classify(call::generate, 422).kind, error_kind::permanent);
+  EXPECT_EQ(classify(call::generate, 401).kind, error_kind::global);
+  EXPECT_EQ(classify(call::generate, 403).kind, error_kind::global);
+  EXPECT_EQ(classify(call::generate, 402).kind, error_kind::global);
+  EXPECT_EQ(classify(call::get_job, 401).kind, error_kind::global);
+  EXPECT_EQ(classify(call::get_job, 404).kind, error_kind::permanent);
+}
+
+TEST(ScenarioErrors, OutOfCreditsMessageIsGlobalWhateverTheStatus) {
+  EXPECT_EQ(classify(call::generate, 400, R"({"reason":"Not enough creative units"})").kind, error_kind::global);
+  EXPECT_EQ(classify(call::generate, 400, R"({"reason":"insufficient credits"})").kind, error_kind::global);
+}
+
+TEST(ScenarioErrors, CdnAnswersForADownload) {
+  EXPECT_EQ(classify(call::download, 403).kind, error_kind::url_expired);
+  EXPECT_EQ(classify(call::download, 404).kind, error_kind::url_expired);
+  EXPECT_EQ(classify(call::download, 410).kind, error_kind::url_expired);
+  EXPECT_EQ(classify(call::download, 500).kind, error_kind::transient);
+  EXPECT_EQ(classify(call::download, 401).kind, error_kind::transient);
+}
+
+TEST(ScenarioErrors, MessageNamesStatusCallAndReason) {
+  auto e = classify(call::generate, 400, R"({"reason":"sampleRate must be one of 16000"})");
+  EXPECT_EQ(e.message, "HTTP 400 from POST /v1/generate/custom/m: sampleRate must be one of 16000");
+  EXPECT_EQ(e.http_status, 400u);
+}
+
+TEST(ScenarioErrors, ErrorTextLooksInEachFieldInOrder) {
+  EXPECT_EQ(error_text(R"({"message":"m","error":"e"})"), "m");
+  EXPECT_EQ(error_text(R"({"error":"e","details":"d"})"), "e");
+  EXPECT_EQ(error_text(R"({"details":{"actionName":"x"}})"), R"({"actionName":"x"})");
+  EXPECT_EQ(error_text(R"({"reason":"r","message":"m"})"), "r");
+  EXPECT_EQ(error_text("<html>Bad Gateway</html>"), "<html>Bad Gateway</html>");
+  EXPECT_EQ(error_text(""), "");
+  EXPECT_EQ(error_text(std::string(1000, 'x')).size(), 303u);  // shortened with "..."
+}
+
+TEST(ScenarioErrors, ConcurrencyCeilingIsRead) {
+  auto e = classify(call::generate, 429,
+                    R"({"reason":"Too many jobs","details":{"actionName":"generate","actionLimit":4}})");
+  EXPECT_EQ(e.kind, error_kind::rate_limited);
+  ASSERT_TRUE(e.action_limit);
+  EXPECT_EQ(*e.action_limit, 4);
+  EXPECT_FALSE(classify(call::generate, 429).action_limit);
+}
+
+TEST(ScenarioErrors, RetryAfterSecondsAndHttpDate) {
+  EXPECT_EQ(parse_retry_after("120", 0), std::optional<duration>(120s));
+  EXPECT_EQ(parse_retry_after(" 3 ", 0), std::optional<duration>(3s));
+  // 1445412480 is Wed, 21 Oct 2015 07:28:00 GMT
+  EXPECT_EQ(parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", 1'445'412'480.0), std::optional<duration>(30s));
+  EXPECT_EQ(parse_retry_after("Wed, 21 Oct 2015 07:27:00 GMT", 1'445'412'480.0), std::optional<duration>(0s));
+  EXPECT_FALSE(parse_retry_after("soon", 0));
+  EXPECT_FALSE(parse_retry_after("", 0));
+  EXPECT_EQ(classify(call::generate, 503, "{}", "5").retry_after, std::optional<duration>(5s));
+}
+
+TEST(ScenarioErrors, TransportErrorsAreTransient) {
+  auto e = classify_transport_error("GET /v1/jobs/j", "connection reset by 127.0.0.1:443");
+  EXPECT_EQ(e.kind, error_kind::transient);
+  EXPECT_EQ(e.http_status, 0u);
+  EXPECT_EQ(e.message, "connection reset by 127.0.0.1:443 (GET /v1/jobs/j)");
+}
+
+TEST(ScenarioErrors, RemoteStatuses) {
+  EXPECT_EQ(classify_remote_status("success"), remote_state::succeeded);
+  EXPECT_EQ(classify_remote_status("failure"), remote_state::failed);
+  EXPECT_EQ(classify_remote_status("failed"), remote_state::failed);
+  EXPECT_EQ(classify_remote_status("canceled"), remote_state::canceled);
+  for (auto s : {"pending", "warming-up", "queued", "in-progress", "finalizing", "brand-new"})
+    EXPECT_EQ(classify_remote_status(s), remote_state::running) << s;
+  EXPECT_TRUE(is_known_remote_status("finalizing"));
+  EXPECT_FALSE(is_known_remote_status("brand-new"));
+}
+
+TEST(ScenarioMessages, GenerateBodyHasEveryField) {
+  db::job_request r;
+  r.prompt = "lofi \"beats\"";
+  r.lyrics = "[Verse]\nla";
+  r.is_instrumental = true;
+  r.sample_rate = 32000;
+  r.bitrate = 128000;
+  EXPECT_EQ(generate_body(r),
+            R"({"prompt":"lofi \"beats\"","lyrics":"[Verse]\nla","isInstrumental":true,"lyricsOptimizer":false,)"
+            R"("sampleRate":32000,"bitrate":128000})");
+}
+
+TEST(ScenarioMessages, GenerateAnswer) {
+  auto ok = parse_generate_answer(R"({"job":{"jobId":"job_1","billing":{"cuCost":7}},"creativeUnitsCost":5})", "POST x");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->job_id, "job_1");
+  EXPECT_EQ(ok->cost_cu, 7.0);
+  auto fallback = parse_generate_answer(R"({"job":{"id":"job_2"},"creativeUnitsCost":5})", "POST x");
+  ASSERT_TRUE(fallback);
+  EXPECT_EQ(fallback->job_id, "job_2");
+  EXPECT_EQ(fallback->cost_cu, 5.0);
+  auto bad = parse_generate_answer(R"({"job":{}})", "POST x");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.failure().kind, error_kind::transient);
+  EXPECT_EQ(bad.failure().message, "malformed answer from POST x: no job.jobId");
+  EXPECT_FALSE(parse_generate_answer("not json", "POST x"));
+}
+
+TEST(ScenarioMessages, JobAnswer) {
+  auto j = parse_job_answer(
+      R"({"job":{"jobId":"job_1","status":"failure","progress":0.4,"metadata":{"assetIds":["a","b"],"error":"E","hint":"H"}}})",
+      "GET x");
+  ASSERT_TRUE(j);
+  EXPECT_EQ(j->status, "failure");
+  EXPECT_DOUBLE_EQ(j->progress, 0.4);
+  EXPECT_EQ(j->asset_ids, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(j->error, "E");
+  EXPECT_EQ(j->hint, "H");
+  EXPECT_FALSE(parse_job_answer(R"({"job":{"jobId":"x"}})", "GET x"));
+  auto clamped = parse_job_answer(R"({"job":{"status":"queued","progress":7}})", "GET x");
+  ASSERT_TRUE(clamped);
+  EXPECT_DOUBLE_EQ(clamped->progress, 1.0);
+}
+
+TEST(ScenarioMessages, AssetAnswer) {
+  auto a = parse_asset_answer(R"({"asset":{"id":"a1","url":"https://cdn/x?Signature=s","mimeType":"audio/mpeg","size":12}})",
+                              "GET x");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->url, "https://cdn/x?Signature=s");
+  EXPECT_EQ(a->mime_type, "audio/mpeg");
+  EXPECT_EQ(a->size, std::optional<std::uint64_t>(12));
+  EXPECT_FALSE(parse_asset_answer(R"({"asset":{"id":"a1"}})", "GET x"));
+}
+
+TEST(ScenarioMessages, DryRunAnswer) {
+  auto cost = parse_dry_run_answer(R"({"creativeUnitsCost":12.5})", "POST x");
+  ASSERT_TRUE(cost);
+  EXPECT_DOUBLE_EQ(*cost, 12.5);
+  EXPECT_FALSE(parse_dry_run_answer("{}", "POST x"));
+}
