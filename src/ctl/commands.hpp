@@ -3,7 +3,6 @@
 
 #include <cstdint>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -15,16 +14,9 @@ inline constexpr int exit_ok = 0;
 inline constexpr int exit_failure = 1;  // the command failed: an id not found, a refused change, a DB error
 inline constexpr int exit_usage = 2;    // bad options or values, bad config, a schema newer than this binary
 
-// A bad option value only found after parsing, e.g. an unreadable --run-after (exit 2).
-class usage_error : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
 struct enqueue_options {
-  db::job_request request;  // every field but lyrics from a file and run_after is bound directly
-  std::optional<std::string> lyrics_file;
-  std::optional<std::string> run_after;  // as typed: epoch, +10m or ISO-8601 UTC
+  db::job_request request;                 // bound to the options directly
+  std::optional<std::string> lyrics_file;  // read into request.lyrics when the command runs
 };
 
 struct status_options {

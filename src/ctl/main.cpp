@@ -1,16 +1,17 @@
 // soundtrackctl: the command line (CLI11), config and database opening, dispatch and exit codes.
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <iostream>
-#include <spdlog/spdlog.h>
 
 #include "commands.hpp"
 #include "soundtrackd/config/config.hpp"
 #include "soundtrackd/db/migrations.hpp"
 #include "soundtrackd/db/queue_database.hpp"
 #include "soundtrackd/util/log.hpp"
+#include "time_text.hpp"
 
 using namespace soundtrackd;
 using namespace soundtrackd::ctl;
@@ -31,9 +32,9 @@ struct command {
 
 std::vector<std::string> status_names() {
   std::vector<std::string> names;
-  for (auto s : {db::job_status::queued, db::job_status::submitting, db::job_status::running,
-                 db::job_status::downloading, db::job_status::succeeded, db::job_status::failed,
-                 db::job_status::cancelled})
+  for (auto s :
+       {db::job_status::queued, db::job_status::submitting, db::job_status::running, db::job_status::downloading,
+        db::job_status::succeeded, db::job_status::failed, db::job_status::cancelled})
     names.emplace_back(db::to_string(s));
   return names;
 }
@@ -42,7 +43,8 @@ CLI::App* add_enqueue(CLI::App& app, enqueue_options& o) {
   auto* cmd = app.add_subcommand("enqueue", "Add a request to the queue and print its id");
   auto& r = o.request;
   cmd->add_option("--prompt", r.prompt, "Style prompt, 1 to 2000 characters")->required();
-  auto* lyrics = cmd->add_option("--lyrics", r.lyrics, "Lyrics, at most 3500 characters; \\n between lines");
+  auto* lyrics = cmd->add_option("--lyrics", r.lyrics,
+                                 "Lyrics, at most 3500 characters (line breaks: --lyrics-file or $'...' quoting)");
   cmd->add_option("--lyrics-file", o.lyrics_file, "Read the lyrics from this file")
       ->check(CLI::ExistingFile)
       ->excludes(lyrics);
@@ -53,8 +55,16 @@ CLI::App* add_enqueue(CLI::App& app, enqueue_options& o) {
   cmd->add_option("--priority", r.priority, "Higher runs first")->capture_default_str();
   cmd->add_option("--batch", r.batch, "Label grouping a bulk run");
   cmd->add_option("--name", r.name, "Title, used for exported file names");
-  cmd->add_option("--run-after", o.run_after,
-                  "Not before this time: epoch seconds, +10m (from now) or 2026-01-01T08:00:00Z");
+  // Parsed while the command line is, so a bad time is a usage error caught before the
+  // database is opened.
+  cmd->add_option_function<std::string>(
+      "--run-after",
+      [&r](const std::string& text) {
+        auto at = parse_time_argument(text, now_epoch());
+        if (!at) throw CLI::ValidationError("--run-after", at.error_message());
+        r.run_after = *at;
+      },
+      "Not before this time: epoch seconds, +10m (from now) or 2026-01-01T08:00:00Z");
   cmd->add_option("--max-attempts", r.max_attempts, "Failures of one step before the row fails (default: config)");
   return cmd;
 }
@@ -69,9 +79,7 @@ CLI::App* add_status(CLI::App& app, status_options& o) {
 CLI::App* add_list(CLI::App& app, list_options& o) {
   auto* cmd = app.add_subcommand("list", "Rows, newest first");
   cmd->add_option("--status", o.statuses, "Only rows in this status (repeatable)")
-      ->check(CLI::IsMember(status_names()))
-      ->take_last()
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+      ->check(CLI::IsMember(status_names()));
   cmd->add_option("--batch", o.batch, "Only this batch");
   cmd->add_option("--limit", o.limit, "At most this many rows")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--offset", o.offset, "Skip this many rows")->capture_default_str()->check(CLI::NonNegativeNumber);
@@ -136,7 +144,8 @@ int main(int argc, char** argv) {
   app.fallthrough();
   app.require_subcommand(1);
   global_options global;
-  app.add_option("--config", global.config_path, std::string("Config file (default ") + config::default_config_path + ")");
+  app.add_option("--config", global.config_path,
+                 std::string("Config file (default ") + config::default_config_path + ")");
   app.add_option("--db", global.db_path, "Queue database (overrides database.path)");
 
   auto* migrate = app.add_subcommand("migrate", "Apply pending schema migrations and print the version");
@@ -181,9 +190,6 @@ int main(int argc, char** argv) {
     for (const auto& c : commands)
       if (c.app->parsed()) return c.run(admin);
     return exit_usage;  // unreachable: require_subcommand(1)
-  } catch (const usage_error& e) {
-    std::cerr << "soundtrackctl: " << e.what() << '\n';
-    return exit_usage;
   } catch (const db::schema_too_new& e) {
     std::cerr << "soundtrackctl: " << e.what() << '\n';
     return exit_usage;

@@ -22,8 +22,7 @@ using std::chrono::sys_days;
 std::optional<epoch_seconds> parse_epoch(std::string_view text) {
   double value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, std::chars_format::fixed);
-  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value) || value < 0)
-    return std::nullopt;
+  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value) || value < 0) return std::nullopt;
   return value;
 }
 
@@ -34,13 +33,14 @@ std::optional<epoch_seconds> parse_iso_utc(std::string_view text) {
   if (!std::regex_match(text.data(), text.data() + text.size(), m, iso)) return std::nullopt;
   auto number = [&](int group) { return m[group].matched ? std::stoi(m[group].str()) : 0; };
 
-  const std::chrono::year_month_day date{std::chrono::year(number(1)), std::chrono::month(number(2)),
-                                         std::chrono::day(number(3))};
+  const std::chrono::year_month_day date{std::chrono::year(number(1)),
+                                         std::chrono::month(static_cast<unsigned>(number(2))),
+                                         std::chrono::day(static_cast<unsigned>(number(3)))};
   const int hour = number(4), minute = number(5), second = number(6);
   if (!date.ok() || hour > 23 || minute > 59 || second > 59) return std::nullopt;
   const double fraction = m[7].matched ? std::stod(m[7].str()) : 0.0;
-  auto whole = sys_days(date).time_since_epoch() + std::chrono::hours(hour) + std::chrono::minutes(minute) +
-               seconds(second);
+  auto whole =
+      sys_days(date).time_since_epoch() + std::chrono::hours(hour) + std::chrono::minutes(minute) + seconds(second);
   return static_cast<double>(std::chrono::duration_cast<seconds>(whole).count()) + fraction;
 }
 

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <stdexcept>
 
 #include "commands.hpp"
 #include "soundtrackd/db/migrations.hpp"
@@ -46,11 +47,6 @@ int run_migrate(const std::string& db_path) {
 int run_enqueue(db::queue_admin& admin, const enqueue_options& options) {
   auto request = options.request;
   if (options.lyrics_file) request.lyrics = read_lyrics_file(*options.lyrics_file);
-  if (options.run_after) {
-    auto at = parse_time_argument(*options.run_after, now_epoch());
-    if (!at) throw usage_error("--run-after " + at.error_message());
-    request.run_after = *at;
-  }
   // The id alone on its line: scripts capture it with $(soundtrackctl enqueue ...).
   std::cout << admin.enqueue(request) << '\n';
   return exit_ok;

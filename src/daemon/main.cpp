@@ -119,7 +119,7 @@ int run_daemon(const options& opt) {
     return exit_usage;
   }
   db::sqlite_job_store store(*database);
-  db::store_thread store_thread(store);
+  db::store_thread store_thread(store, log);
 
   asio::io_context io;
   http::client_options http_options;

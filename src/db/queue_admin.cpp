@@ -3,6 +3,7 @@
 
 #include <sqlite3.h>
 
+#include <cstdio>
 #include <stdexcept>
 #include <utility>
 
@@ -40,10 +41,10 @@ constexpr std::string_view list_sql = R"(
   ORDER BY id DESC
   LIMIT ?3 OFFSET ?4)";
 
-const std::string cancel_sql = std::string(R"(
-  UPDATE jobs SET status = 'cancelled', last_error = ?3, finished_at = ?2, next_attempt_at = NULL,
-                  updated_at = ?2
-  WHERE id = ?1 AND status IN )") + std::string(cancellable_statuses);
+const std::string cancel_sql =
+    "UPDATE jobs SET status = 'cancelled', last_error = ?3, finished_at = ?2, next_attempt_at = NULL, updated_at = ?2 "
+    "WHERE id = ?1 AND status IN " +
+    std::string(cancellable_statuses);
 
 const std::string select_cancellable_in_batch_sql =
     "SELECT id FROM jobs WHERE batch = ?1 AND status IN " + std::string(cancellable_statuses) + " ORDER BY id";
@@ -62,12 +63,15 @@ constexpr std::string_view retry_resubmit_sql = R"(
 constexpr std::string_view select_failed_sql = R"(
   SELECT id FROM jobs WHERE status = 'failed' AND (?1 IS NULL OR batch = ?1) ORDER BY id)";
 
-// Keyset paging on assets.id. The position of an asset within its job (for the -<n> of the
-// file name) is counted on the UNIQUE (job_id, ...) index: one short seek per asset.
+// Keyset paging on assets.id. CROSS JOIN keeps assets as the outer loop (SQLite does not
+// reorder it): each page walks the primary key from the last id and stops at LIMIT, where
+// starting from the jobs_by_status_priority index would sort every succeeded row's assets
+// for every page. The position of an asset within its job (for the -<n> of the file name) is
+// counted on the UNIQUE (job_id, ...) index: one short seek per asset.
 constexpr std::string_view exportable_assets_page_sql = R"(
   SELECT a.id, a.job_id, a.remote_asset_id, a.mime_type, a.size_bytes, a.sha256, a.created_at, j.name,
          (SELECT count(*) FROM assets b WHERE b.job_id = a.job_id AND b.id < a.id)
-  FROM assets a JOIN jobs j ON j.id = a.job_id
+  FROM assets a CROSS JOIN jobs j ON j.id = a.job_id
   WHERE j.status = 'succeeded' AND (?1 IS NULL OR j.batch = ?1) AND a.id > ?2
   ORDER BY a.id
   LIMIT ?3)";
@@ -136,21 +140,25 @@ std::optional<check_failure> parse_check_failure(const db_error& e) {
   constexpr std::string_view separator = "_must_be_";
   auto split = name.find(separator);
   if (split == std::string_view::npos) return std::nullopt;
+  // Some names end in advice: "..._must_be_epoch_seconds_use_unixepoch".
   std::string rule = "must be " + std::string(name.substr(split + separator.size()));
+  if (auto advice = rule.find("_use_"); advice != std::string::npos) rule.replace(advice, 1, "; ");
   for (auto& c : rule)
     if (c == '_') c = ' ';
   return check_failure{std::string(name.substr(0, split)), std::move(rule)};
 }
 
-// The value a failed CHECK saw, for the message; the text fields report their length instead.
+// The value a failed CHECK on a number saw, for the message.
 std::optional<std::string> request_value(const job_request& r, std::string_view field) {
   if (field == "sample_rate") return std::to_string(r.sample_rate);
   if (field == "bitrate") return std::to_string(r.bitrate);
   if (field == "priority") return std::to_string(r.priority);
   if (field == "max_attempts" && r.max_attempts) return std::to_string(*r.max_attempts);
-  if (field == "run_after" && r.run_after) return std::to_string(*r.run_after);
-  if (field == "prompt") return std::to_string(code_points(r.prompt)) + " characters";
-  if (field == "lyrics") return std::to_string(code_points(r.lyrics)) + " characters";
+  if (field == "run_after" && r.run_after) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.15g", *r.run_after);  // 1893553445, not 1893553445.000000
+    return text;
+  }
   return std::nullopt;
 }
 
@@ -162,12 +170,6 @@ std::size_t code_points(std::string_view utf8) {
   for (unsigned char c : utf8)
     if ((c & 0xC0) != 0x80) ++count;
   return count;
-}
-
-std::optional<std::string> describe_check_failure(const db_error& e) {
-  auto failure = parse_check_failure(e);
-  if (!failure) return std::nullopt;
-  return failure->field + " " + failure->rule;
 }
 
 bool remote_job_may_have_audio(const std::string& remote_job_id, const std::optional<std::string>& last_error) {
@@ -219,20 +221,18 @@ std::vector<job_summary> queue_admin::list(const list_filter& filter) {
   if (!filter.statuses.empty()) statuses = to_json_array(filter.statuses);
 
   std::vector<job_summary> rows;
-  db_.cached(list_sql)
-      .bind_all(statuses, filter.batch, filter.limit, filter.offset)
-      .for_each_row([&](statement& row) {
-        rows.push_back(job_summary{
-            .id = row.column_int64(0),
-            .status = read_status(row, 1),
-            .batch = row.column_optional_text(2),
-            .name = row.column_optional_text(3),
-            .attempts = static_cast<int>(row.column_int64(4)),
-            .remote_job_id = row.column_optional_text(5),
-            .prompt = row.column_text(6),
-            .last_error = row.column_optional_text(7),
-        });
-      });
+  db_.cached(list_sql).bind_all(statuses, filter.batch, filter.limit, filter.offset).for_each_row([&](statement& row) {
+    rows.push_back(job_summary{
+        .id = row.column_int64(0),
+        .status = read_status(row, 1),
+        .batch = row.column_optional_text(2),
+        .name = row.column_optional_text(3),
+        .attempts = static_cast<int>(row.column_int64(4)),
+        .remote_job_id = row.column_optional_text(5),
+        .prompt = row.column_text(6),
+        .last_error = row.column_optional_text(7),
+    });
+  });
   return rows;
 }
 
@@ -321,7 +321,8 @@ std::vector<retry_outcome> queue_admin::retry_failed(const std::optional<std::st
                                                      epoch_seconds now) {
   std::vector<retry_outcome> outcomes;
   transaction tx(db_);
-  for (auto id : select_ids(db_.cached(select_failed_sql).bind_all(batch))) outcomes.push_back(retry_one(id, note, now));
+  for (auto id : select_ids(db_.cached(select_failed_sql).bind_all(batch)))
+    outcomes.push_back(retry_one(id, note, now));
   tx.commit();
   return outcomes;
 }

@@ -80,7 +80,9 @@ asio::awaitable<void> scheduler::run() {
   std::error_code ec;
   fs::create_directories(settings_.staging_dir, ec);
   if (ec) throw std::runtime_error("cannot create staging directory " + settings_.staging_dir + ": " + ec.message());
-  co_await recover();
+  // Staged files of downloads cut short are incomplete: those downloads start over.
+  for (auto& entry : fs::directory_iterator(settings_.staging_dir)) fs::remove(entry.path());
+  co_await resume_unfinished();
   co_await admit_due_rows();
 
   // Let running steps reach their next stop; their rows record where to resume.
@@ -88,27 +90,24 @@ asio::awaitable<void> scheduler::run() {
   while (!active_.empty()) co_await sleep(drain, std::chrono::milliseconds(20));
 }
 
-asio::awaitable<void> scheduler::recover() {
-  auto op = [](job_store& s) { return s.unfinished(); };
-  auto rows = co_await db_.run(std::move(op));
-  // Staged files of downloads cut short are incomplete: start those downloads over.
-  for (auto& entry : fs::directory_iterator(settings_.staging_dir)) fs::remove(entry.path());
-
+asio::awaitable<void> scheduler::resume_unfinished() {
+  auto find_unfinished = [](job_store& s) { return s.unfinished(); };
+  auto rows = co_await db_.run(std::move(find_unfinished));
   for (auto& row : rows) {
+    if (active_.count(row.id)) continue;
     if (!row.remote_job_id) {
       // Submitting without a remote id: the POST may or may not have reached the API.
       auto detail = "restarted while submitting (generate call " + std::to_string(row.attempts) +
                     "); submitting again, a duplicate generation may be billed";
       log_->warn("job {}: {}", row.id, detail);
       ++stats_.ambiguous_resubmits;
-      auto op = [id = row.id, detail](job_store& s) {
+      auto requeue_ambiguous = [id = row.id, detail](job_store& s) {
         return s.requeue_ambiguous(id, detail, now_epoch());
       };
-      co_await db_.run(std::move(op));
+      co_await db_.run(std::move(requeue_ambiguous));
       continue;
     }
-    log_->info("job {} remote {}: resuming after restart ({})", row.id, *row.remote_job_id,
-               db::to_string(row.status));
+    log_->info("job {} remote {}: resuming ({})", row.id, *row.remote_job_id, db::to_string(row.status));
     auto fsm = job_fsm::for_resume(policy_, *row.remote_job_id, row.submitted_at.value_or(now_epoch()));
     auto job = std::make_shared<active_job>(executor_, row, std::move(fsm));
     job->db_status = row.status;
@@ -118,6 +117,10 @@ asio::awaitable<void> scheduler::recover() {
 
 asio::awaitable<void> scheduler::admit_due_rows() {
   while (!stopping_) {
+    if (resume_needed_) {
+      resume_needed_ = false;
+      co_await resume_unfinished();
+    }
     const auto now = std::chrono::steady_clock::now();
     if (paused_until_ && *paused_until_ > now) {
       wake_.expires_at(*paused_until_);
@@ -128,10 +131,10 @@ asio::awaitable<void> scheduler::admit_due_rows() {
 
     const int free_slots = settings_.queue.max_running - static_cast<int>(active_.size());
     if (free_slots > 0) {
-      auto op = [free_slots](job_store& s) {
+      auto find_due = [free_slots](job_store& s) {
         return s.due_ids(free_slots, now_epoch(), {});
       };
-      auto ids = co_await db_.run(std::move(op));
+      auto ids = co_await db_.run(std::move(find_due));
       for (auto id : ids) {
         if (active_.count(id)) continue;
         db::job_row row;
@@ -144,8 +147,8 @@ asio::awaitable<void> scheduler::admit_due_rows() {
     }
 
     if (settings_.exit_when_idle && active_.empty()) {
-      auto op = [](job_store& s) { return s.has_pending_work(now_epoch()); };
-      bool pending = co_await db_.run(std::move(op));
+      auto check_pending = [](job_store& s) { return s.has_pending_work(now_epoch()); };
+      bool pending = co_await db_.run(std::move(check_pending));
       if (!pending) {
         log_->info("nothing queued, due or in flight: exiting (--exit-when-idle)");
         co_return;
@@ -153,8 +156,8 @@ asio::awaitable<void> scheduler::admit_due_rows() {
     }
 
     // Sleep until the fallback scan, a finished job, or the next row's run_after.
-    auto op = [](job_store& s) { return s.next_due_time(now_epoch()); };
-    auto next_due = co_await db_.run(std::move(op));
+    auto find_next_due = [](job_store& s) { return s.next_due_time(now_epoch()); };
+    auto next_due = co_await db_.run(std::move(find_next_due));
     duration wait = settings_.queue.scan_interval;
     if (next_due) {
       auto until = std::chrono::milliseconds(static_cast<long long>((*next_due - now_epoch()) * 1000) + 1);
@@ -172,8 +175,10 @@ void scheduler::start_job(std::shared_ptr<active_job> job) {
       try {
         std::rethrow_exception(e);
       } catch (const std::exception& ex) {
-        // The row keeps its status; a restart resumes it. Count it as stuck meanwhile.
-        log_->error("job {}: stopped by an unexpected error: {}", id, ex.what());
+        // The row keeps its status, which says where to resume: admission picks it up again.
+        log_->error("job {}: stopped by an unexpected error: {}; resuming it from its saved state", id,
+                    ex.what());
+        resume_needed_ = true;
       }
     }
     active_.erase(id);
@@ -189,10 +194,10 @@ asio::awaitable<void> scheduler::take_token(active_job& job) {
 asio::awaitable<void> scheduler::taken_away(active_job& job) {
   std::string detail = "cancelled outside soundtrackd";
   if (!job.fsm.remote_job_id().empty()) detail += " while running remote job " + job.fsm.remote_job_id();
-  auto op = [id = job.row.id, detail](job_store& s) {
+  auto note_taken_away = [id = job.row.id, detail](job_store& s) {
     return s.note_taken_away(id, detail, now_epoch());
   };
-  auto status = co_await db_.run(std::move(op));
+  auto status = co_await db_.run(std::move(note_taken_away));
   log_->info("job {}: no longer ours ({}); stopped tracking it", job.row.id,
              status ? std::string(db::to_string(*status)) : std::string("deleted"));
 }
@@ -224,10 +229,10 @@ asio::awaitable<void> scheduler::run_job(std::shared_ptr<active_job> job) {
         break;
       case action_kind::pause: {
         pause_queue(a.message);
-        auto op = [id = job->row.id, msg = a.message](job_store& s) {
+        auto requeue = [id = job->row.id, msg = a.message](job_store& s) {
           return s.requeue(id, msg, now_epoch());
         };
-        co_await db_.run(std::move(op));
+        co_await db_.run(std::move(requeue));
         co_return;
       }
       case action_kind::fail: {
@@ -235,10 +240,10 @@ asio::awaitable<void> scheduler::run_job(std::shared_ptr<active_job> job) {
         submit_failures_.erase(job->row.id);
         log_->error("job {}{}: failed: {}", job->row.id,
                     fsm.remote_job_id().empty() ? "" : " remote " + fsm.remote_job_id(), a.message);
-        auto op = [id = job->row.id, msg = a.message](job_store& s) {
+        auto mark_failed = [id = job->row.id, msg = a.message](job_store& s) {
           return s.mark_failed(id, msg, now_epoch());
         };
-        bool ok = co_await db_.run(std::move(op));
+        bool ok = co_await db_.run(std::move(mark_failed));
         if (!ok) co_await taken_away(*job);
         remove_staged_files(*job);
         co_return;
@@ -264,10 +269,10 @@ asio::awaitable<std::optional<action>> scheduler::perform(active_job& job, actio
 asio::awaitable<std::optional<action>> scheduler::submit(active_job& job) {
   co_await take_token(job);
   if (stopping_) co_return std::nullopt;  // not claimed yet: the row stays queued
-  auto op = [id = job.row.id](job_store& s) {
+  auto claim = [id = job.row.id](job_store& s) {
     return s.claim_for_submit(id, now_epoch());
   };
-  auto claimed = co_await db_.run(std::move(op));
+  auto claimed = co_await db_.run(std::move(claim));
   if (!claimed) {
     // Cancelled, or changed by someone else, between the scan and now.
     submit_failures_.erase(job.row.id);
@@ -313,8 +318,8 @@ asio::awaitable<std::optional<action>> scheduler::poll(active_job& job) {
 
   auto next = job.fsm.on_polled(remote, now_epoch());
   if (next.kind == action_kind::resolve_assets && job.db_status != db::job_status::downloading) {
-    auto op = [id = job.row.id](job_store& s) { return s.mark_downloading(id, now_epoch()); };
-    bool ok = co_await db_.run(std::move(op));
+    auto mark_downloading = [id = job.row.id](job_store& s) { return s.mark_downloading(id, now_epoch()); };
+    bool ok = co_await db_.run(std::move(mark_downloading));
     if (!ok) {
       co_await taken_away(job);
       co_return std::nullopt;
@@ -324,10 +329,10 @@ asio::awaitable<std::optional<action>> scheduler::poll(active_job& job) {
                job.fsm.remote_job_id(), remote.asset_ids.size());
   } else if (next.kind == action_kind::wait && remote.progress != job.recorded_progress &&
              job.db_status == db::job_status::running) {
-    auto op = [id = job.row.id, p = remote.progress](job_store& s) {
+    auto record_progress = [id = job.row.id, p = remote.progress](job_store& s) {
       return s.record_progress(id, p, now_epoch());
     };
-    bool ok = co_await db_.run(std::move(op));
+    bool ok = co_await db_.run(std::move(record_progress));
     if (!ok) {
       co_await taken_away(job);
       co_return std::nullopt;
@@ -368,10 +373,10 @@ asio::awaitable<std::optional<action>> scheduler::download(active_job& job) {
 asio::awaitable<bool> scheduler::store(active_job& job) {
   bool ok = false;
   try {
-    auto op = [id = job.row.id, staged = job.staged](job_store& s) {
+    auto store_assets = [id = job.row.id, staged = job.staged](job_store& s) {
       return s.store_assets(id, staged, now_epoch());
     };
-    ok = co_await db_.run(std::move(op));
+    ok = co_await db_.run(std::move(store_assets));
   } catch (const std::exception& e) {
     log_->error("job {}: storing {} asset(s) failed: {}", job.row.id, job.staged.size(), e.what());
     co_return false;
@@ -397,10 +402,10 @@ asio::awaitable<bool> scheduler::record_retry(active_job& job, const action& a) 
              to_string(a.failed_step), a.message);
   const bool requeue = a.failed_step == step::submit;
   const auto next_at = now_epoch() + std::chrono::duration<double>(a.delay).count();
-  auto op = [id = job.row.id, msg = a.message, next_at, requeue](job_store& s) {
+  auto record_retry = [id = job.row.id, msg = a.message, next_at, requeue](job_store& s) {
     return s.record_retry(id, msg, next_at, requeue, now_epoch());
   };
-  bool ok = co_await db_.run(std::move(op));
+  bool ok = co_await db_.run(std::move(record_retry));
   if (!ok) co_await taken_away(job);
   co_return ok;
 }

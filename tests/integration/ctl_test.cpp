@@ -109,9 +109,15 @@ TEST_F(CtlTest, SchemaNewerThanTheBinaryIsRefusedWithExit2) {
 }
 
 TEST_F(CtlTest, EnqueuePrintsTheIdAndStoresEveryFlag) {
-  const auto id = enqueue({"--prompt", "upbeat chiptune", "--lyrics", "[Verse]\nla la", "--instrumental",
-                           "--lyrics-optimizer", "--sample-rate", "32000", "--bitrate", "128000", "--priority", "5",
-                           "--batch", "night", "--name", "Level 1", "--run-after", "2030-01-02T03:04:05Z",
+  const auto id = enqueue({"--prompt",       "upbeat chiptune",
+                           "--lyrics",       "[Verse]\nla la",
+                           "--instrumental", "--lyrics-optimizer",
+                           "--sample-rate",  "32000",
+                           "--bitrate",      "128000",
+                           "--priority",     "5",
+                           "--batch",        "night",
+                           "--name",         "Level 1",
+                           "--run-after",    "2030-01-02T03:04:05Z",
                            "--max-attempts", "3"});
   auto job = ok_json({"show", std::to_string(id), "--json"}).as_object();
   EXPECT_EQ(job.at("id").as_int64(), id);
@@ -311,8 +317,8 @@ TEST_F(CtlTest, RetryResumesOrResubmitsFailedRows) {
   const auto timed_out = insert_row(
       "status, remote_job_id, last_error, finished_at",
       "'failed', 'job_t', 'remote job job_t did not finish within 30m (job_timeout); stopped tracking it', 1");
-  const auto remote_failed =
-      insert_row("status, remote_job_id, last_error, finished_at", "'failed', 'job_f', 'remote job job_f failed: x', 1");
+  const auto remote_failed = insert_row("status, remote_job_id, last_error, finished_at",
+                                        "'failed', 'job_f', 'remote job job_f failed: x', 1");
   const auto queued = enqueue({"--prompt", "p"});
 
   auto output = ok({"retry", std::to_string(timed_out), std::to_string(remote_failed)});
@@ -350,7 +356,8 @@ TEST_F(CtlTest, ExportWritesVerifiedFilesAndSkipsUnchangedOnes) {
   {
     auto db = open_db();
     auto insert = db.prepare(
-        "INSERT INTO assets (job_id, remote_asset_id, mime_type, size_bytes, sha256, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+        "INSERT INTO assets (job_id, remote_asset_id, mime_type, size_bytes, sha256, data) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
     const auto bytes = std::as_bytes(std::span(audio));
     insert.bind_all(id, std::string("asset_1"), std::string("audio/mpeg"), static_cast<std::int64_t>(audio.size()),
                     sha256_hex(audio), db::blob_view(bytes));

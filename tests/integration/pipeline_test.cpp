@@ -7,66 +7,25 @@
 #include <filesystem>
 #include <map>
 
-#include "emulator_process.hpp"
-#include "soundtrackd/db/database.hpp"
-#include "soundtrackd/db/queue_database.hpp"
-#include "test_support.hpp"
+#include "daemon_setup.hpp"
 
 using namespace soundtrackd;
 using namespace soundtrackd::test;
 namespace json = boost::json;
 
-namespace {
-
-const std::vector<std::string> credentials_env = {"SCENARIO_API_KEY=test-key", "SCENARIO_API_SECRET=test-secret"};
-
-std::string daemon_config(const std::string& db_path, const emulator_process& emu, const test_ca& ca,
-                          const std::string& output_dir) {
-  return "[database]\npath = \"" + db_path + "\"\n"
-         "[api]\nbase_url = \"" + emu.base_url() + "\"\nca_file = \"" + ca.ca_file.string() + "\"\n"
-         "max_requests_per_second = 1000\nmax_connections = 8\nrequest_timeout = \"10s\"\n"
-         "[queue]\nmax_running = 50\npoll_interval = \"250ms\"\npoll_interval_max = \"1s\"\n"
-         "retry_backoff = \"100ms\"\nretry_backoff_max = \"1s\"\nscan_interval = \"200ms\"\n"
-         "[storage]\noutput_dir = \"" + output_dir + "\"\n"
-         "[server]\nlisten = \"\"\n";
-}
-
-}  // namespace
-
 TEST(Pipeline, TwoHundredRowsBecomeVerifiedAudioOverHttps) {
-  temp_dir dir;
-  auto ca = make_test_ca(dir.path());
   emulator_options eo;
-  eo.tls = true;
-  eo.cert_file = ca.cert_file;
-  eo.key_file = ca.key_file;
-  eo.ca_file = ca.ca_file;
   eo.job_duration = "1s";
   eo.asset_size = 20000;
-  emulator_process emu(eo);
-
-  const auto db_path = (dir / "queue.db").string();
-  const auto out_dir = dir / "out";
-  std::filesystem::create_directory(out_dir);
-  {
-    auto db = db::open_queue_database(db_path);
-    db.exec("BEGIN");
-    auto insert = db.prepare("INSERT INTO jobs(prompt, name, batch) VALUES(?, ?, 'e2e')");
-    for (int i = 0; i < 199; ++i) {
-      insert.bind_all("track " + std::to_string(i) + ": upbeat chiptune, 140 BPM", "Track " + std::to_string(i));
-      insert.step();
-      insert.reset();
-    }
-    // Accepted by our CHECKs (> 0) but not by the API: must end failed with the API's words.
-    db.exec("INSERT INTO jobs(prompt, sample_rate, batch) VALUES('odd sample rate', 12345, 'e2e')");
-    db.exec("COMMIT");
-  }
-  write_file(dir / "soundtrackd.toml", daemon_config(db_path, emu, ca, out_dir.string()));
+  daemon_setup stage(eo);
+  auto& emu = stage.emulator();
+  const auto out_dir = stage.output_dir();
+  stage.insert_rows(199, "upbeat chiptune, 140 BPM, track");
+  // Accepted by our CHECKs (> 0) but not by the API: must end failed with the API's words.
+  stage.open_db().exec("INSERT INTO jobs(prompt, sample_rate) VALUES('odd sample rate', 12345)");
 
   auto start = std::chrono::steady_clock::now();
-  auto result = run({"/usr/bin/timeout", "180", SOUNDTRACKD_BIN, "--config", (dir / "soundtrackd.toml").string(),
-                     "--exit-when-idle"},
-                    credentials_env);
+  auto result = stage.run_until_idle(180);
   auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::cout << "[ e2e ] 200 rows, max_running 50, 1 s remote jobs: " << seconds << " s wall\n";
   ASSERT_EQ(result.exit_code, 0) << result.output;
@@ -80,7 +39,7 @@ TEST(Pipeline, TwoHundredRowsBecomeVerifiedAudioOverHttps) {
   EXPECT_EQ(stats.at("submits").as_int64(), 199);
   EXPECT_EQ(stats.at("cdn_requests_with_credentials").as_int64(), 0);
 
-  db::database db(db_path);
+  auto db = stage.open_db();
   auto rows = db.prepare(
       "SELECT j.id, j.status, j.remote_job_id, j.attempts, a.remote_asset_id, a.sha256, a.size_bytes, a.data, "
       "a.mime_type FROM jobs j LEFT JOIN assets a ON a.job_id = j.id WHERE j.sample_rate = 44100 ORDER BY j.id");
@@ -115,5 +74,5 @@ TEST(Pipeline, TwoHundredRowsBecomeVerifiedAudioOverHttps) {
   EXPECT_EQ(rejected.column_int64(2), 1);
 
   // Nothing left behind in the staging directory.
-  EXPECT_TRUE(std::filesystem::is_empty(dir / "queue.db.staging"));
+  EXPECT_TRUE(std::filesystem::is_empty(stage.db_path() + ".staging"));
 }

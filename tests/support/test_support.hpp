@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,29 @@ struct command_result {
 // Runs `argv` (no shell), with `env` entries ("NAME=value") added to the environment,
 // and waits for it. Output is captured.
 command_result run(const std::vector<std::string>& argv, const std::vector<std::string>& env = {});
+
+// A program running in the background (its output goes to a file); killed on destruction.
+class background_process {
+ public:
+  background_process(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                     const std::filesystem::path& output_file);
+  ~background_process();
+  background_process(const background_process&) = delete;
+  background_process& operator=(const background_process&) = delete;
+
+  int pid() const { return pid_; }
+  void signal(int sig) const;
+  // Waits up to `timeout_seconds`; the exit code (128 + signal when killed), or -1 on timeout.
+  int wait(double timeout_seconds);
+
+ private:
+  int pid_ = -1;
+  bool reaped_ = false;
+  int exit_code_ = -1;
+};
+
+// Polls `condition` every 20 ms for up to `timeout_seconds`.
+bool wait_until(const std::function<bool()>& condition, double timeout_seconds);
 
 std::string read_file(const std::filesystem::path& path);
 void write_file(const std::filesystem::path& path, const std::string& content);

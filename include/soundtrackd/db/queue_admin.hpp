@@ -18,7 +18,6 @@
 namespace soundtrackd::db {
 
 class database;
-class db_error;
 
 // The limits of the CHECKs on jobs.prompt and jobs.lyrics (migrations/0001_init.sql).
 inline constexpr std::size_t max_prompt_characters = 2000;
@@ -33,10 +32,6 @@ class invalid_request : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
-
-// "sample_rate must be a positive integer" for a failed CHECK of the schema (whose constraint
-// names read "<column>_must_be_<rule>"); nullopt for any other error.
-std::optional<std::string> describe_check_failure(const db_error& e);
 
 // What `status` shows, and what its rate and ETA are computed from.
 struct queue_counts {
@@ -112,7 +107,8 @@ class queue_admin {
   explicit queue_admin(database& db);
 
   // Inserts a queued row; returns its id. Throws invalid_request when the schema refuses a
-  // value (prompt and lyrics lengths are checked first, to report the length found).
+  // value: the CHECK's name ("sample_rate_must_be_a_positive_integer") in words, with the value
+  // given. Prompt and lyrics lengths are checked first, to report the length found.
   std::int64_t enqueue(const job_request& request);
 
   // Counts by status of all rows, or of one batch. `since` bounds succeeded_since.
@@ -126,8 +122,7 @@ class queue_admin {
   // Cancels the rows still in soundtrackd's hands (queued, submitting, running, downloading):
   // status cancelled, last_error = `note` ("cancelled by soundtrackctl at ..."), finished_at,
   // event `cancelled`. One outcome per id, in the order given.
-  std::vector<cancel_outcome> cancel(const std::vector<std::int64_t>& ids, const std::string& note,
-                                     epoch_seconds now);
+  std::vector<cancel_outcome> cancel(const std::vector<std::int64_t>& ids, const std::string& note, epoch_seconds now);
   // The same for every such row of a batch; outcomes only for the rows cancelled.
   std::vector<cancel_outcome> cancel_batch(const std::string& batch, const std::string& note, epoch_seconds now);
 

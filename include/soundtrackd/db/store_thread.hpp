@@ -7,37 +7,65 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+#include <thread>
 #include <type_traits>
 
+#include "soundtrackd/db/database.hpp"
 #include "soundtrackd/db/job_store.hpp"
+#include "soundtrackd/util/log.hpp"
 
 namespace soundtrackd::db {
 
 class store_thread {
  public:
-  explicit store_thread(job_store& store) : store_(store) {}
+  store_thread(job_store& store, logger_ptr log) : store_(store), log_(std::move(log)) {}
   ~store_thread() { pool_.join(); }
   store_thread(const store_thread&) = delete;
   store_thread& operator=(const store_thread&) = delete;
 
   // co_await run([](job_store& s) { return s.counts(); });
   // `f` is taken by reference and moved into the spawned task: GCC 12 destroys by-value
-  // class arguments of a call inside co_await twice (a known coroutine bug).
+  // class arguments of a call inside co_await twice (a known coroutine bug), so callers
+  // also pass a named lambda.
   template <class F>
   auto run(F&& f) -> boost::asio::awaitable<std::invoke_result_t<F&, job_store&>> {
     using R = std::invoke_result_t<F&, job_store&>;
     return boost::asio::co_spawn(
         pool_,
         [this, task = std::decay_t<F>(std::forward<F>(f))]() mutable -> boost::asio::awaitable<R> {
-          co_return task(store_);
+          co_return call_until_unlocked(task);
         },
         boost::asio::use_awaitable);
   }
 
-  boost::asio::thread_pool::executor_type executor() { return pool_.get_executor(); }
-
  private:
+  // Another program may hold the write lock for longer than busy_timeout. A busy call
+  // changed nothing (its transaction rolled back), so it is simply tried again; only this
+  // thread waits, never the event loop.
+  template <class F>
+  auto call_until_unlocked(F& task) {
+    using namespace std::chrono_literals;
+    auto waiting_since = std::chrono::steady_clock::now();
+    auto last_warning = waiting_since;
+    for (;;) {
+      try {
+        return task(store_);
+      } catch (const db_error& e) {
+        if (!e.is_busy()) throw;
+        auto now = std::chrono::steady_clock::now();
+        if (now - last_warning >= 10s) {
+          log_->warn("the queue database has been locked by another program for {}s; waiting",
+                     std::chrono::duration_cast<std::chrono::seconds>(now - waiting_since).count());
+          last_warning = now;
+        }
+        std::this_thread::sleep_for(50ms);
+      }
+    }
+  }
+
   job_store& store_;
+  logger_ptr log_;
   boost::asio::thread_pool pool_{1};
 };
 

@@ -61,7 +61,9 @@ class scheduler {
  private:
   struct active_job;
 
-  boost::asio::awaitable<void> recover();
+  // Rows in submitting/running/downloading that no job of ours tracks: after a restart, or
+  // after a job stopped on an unexpected error.
+  boost::asio::awaitable<void> resume_unfinished();
   boost::asio::awaitable<void> admit_due_rows();
   boost::asio::awaitable<void> run_job(std::shared_ptr<active_job> job);
   // Each network step returns the next action, or nullopt when the row is no longer ours.
@@ -99,6 +101,7 @@ class scheduler {
   int pause_count_ = 0;
   scheduler_stats stats_;
   bool stopping_ = false;
+  bool resume_needed_ = false;
   std::mt19937_64 random_{std::random_device{}()};
 };
 

@@ -332,7 +332,7 @@ api_response emulated_api::job_action(std::string_view job_id, clock::time_point
 std::string emulated_api::signed_url(std::string_view asset_id, clock::time_point now) const {
   // Rounded up, so a URL lives at least url_ttl.
   auto expires = std::chrono::ceil<std::chrono::seconds>((now + settings_.url_ttl).time_since_epoch()).count();
-  std::string url = origin_;
+  std::string url = cdn_origin_;
   url.append("/cdn/").append(asset_id).append(".mp3?Expires=").append(std::to_string(expires));
   url.append("&Signature=").append(signer_.sign(asset_id, expires)).append("&Key-Pair-Id=emu");
   return url;

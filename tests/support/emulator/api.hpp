@@ -50,7 +50,8 @@ class emulated_api {
   explicit emulated_api(api_settings settings);
 
   // Where signed CDN URLs point, e.g. "https://127.0.0.1:41234"; known once the server is bound.
-  void set_origin(std::string origin) { origin_ = std::move(origin); }
+  // scheme://host:port that asset URLs name.
+  void set_cdn_origin(std::string origin) { cdn_origin_ = std::move(origin); }
 
   reply handle(const api_request& request, clock::time_point now);
 
@@ -72,7 +73,7 @@ class emulated_api {
 
   api_settings settings_;
   std::string expected_credentials_;  // base64("key:secret"), as sent after "Basic "
-  std::string origin_;
+  std::string cdn_origin_;
   job_registry jobs_;
   fault_plan faults_;
   url_signer signer_;

@@ -18,15 +18,19 @@ std::optional<fault_action> action_named(std::string_view name) {
   return std::nullopt;
 }
 
-// Reads a non-negative integer member (JSON numbers may arrive as int64, uint64 or double).
-// Absent is nullopt; anything but a non-negative integer reads as -1, which every caller refuses.
-std::optional<std::int64_t> integer_member(const json::object& rule, std::string_view key) {
+// Reads an optional integer member into `out` (JSON numbers may arrive as int64, uint64 or
+// double); returns the problem when it is present but not an integer within [minimum, maximum].
+std::optional<std::string> read_integer(const json::object& rule, std::string_view key, std::int64_t minimum,
+                                        std::int64_t maximum, std::int64_t& out) {
   auto* value = rule.if_contains(key);
   if (!value) return std::nullopt;
   boost::system::error_code ec;
-  auto number = value->to_number<std::int64_t>(ec);
-  if (ec || number < 0) return -1;
-  return number;
+  auto number = value->is_number() ? value->to_number<std::int64_t>(ec) : minimum - 1;
+  if (ec || number < minimum || number > maximum)
+    return "fault " + std::string(key) + " must be an integer from " + std::to_string(minimum) + " to " +
+           std::to_string(maximum);
+  out = number;
+  return std::nullopt;
 }
 
 std::optional<std::string> parse_rule(const json::value& value, fault_rule& rule) {
@@ -53,18 +57,13 @@ std::optional<std::string> parse_rule(const json::value& value, fault_rule& rule
   if (rule.action == fault_action::truncate && rule.target != endpoint::cdn)
     return "truncate applies to the cdn endpoint only";
 
-  if (auto count = integer_member(*object, "count")) {
-    if (*count < 1) return "fault count must be a positive integer";
-    rule.remaining = static_cast<int>(*count);
-  }
-  if (auto status = integer_member(*object, "status")) {
-    if (*status < 100 || *status > 599) return "fault status must be an HTTP status (100..599)";
-    rule.status = static_cast<unsigned>(*status);
-  }
-  if (auto delay = integer_member(*object, "delay_ms")) {
-    if (*delay < 0) return "fault delay_ms must be a non-negative integer";
-    rule.delay = std::chrono::milliseconds(*delay);
-  }
+  std::int64_t count = rule.remaining, status = rule.status, delay_ms = rule.delay.count();
+  if (auto problem = read_integer(*object, "count", 1, 1'000'000'000, count)) return problem;
+  if (auto problem = read_integer(*object, "status", 100, 599, status)) return problem;
+  if (auto problem = read_integer(*object, "delay_ms", 0, 3'600'000, delay_ms)) return problem;
+  rule.remaining = static_cast<int>(count);
+  rule.status = static_cast<unsigned>(status);
+  rule.delay = std::chrono::milliseconds(delay_ms);
   if (auto* body = object->if_contains("body")) {
     if (!body->is_string()) return "fault body must be a string (the literal response body)";
     rule.body = body->get_string();

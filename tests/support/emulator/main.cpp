@@ -52,7 +52,8 @@ int main(int argc, char** argv) {
     boost::asio::io_context io(1);  // one thread: the API state needs no locks
     emulated_api api(options.api);
     server http_server(io, api, options);
-    api.set_origin(http_server.origin());
+    api.set_cdn_origin(std::string(options.tls ? "https" : "http") + "://" + options.cdn_host + ':' +
+                       std::to_string(http_server.port()));
     if (options.port_file) write_port_file(*options.port_file, http_server.port());
 
     // The emulator holds nothing worth flushing, so a signal ends it at once.

@@ -44,10 +44,11 @@ class QueueAdminTest : public ::testing::Test {
   std::int64_t add_asset(std::int64_t job_id, const std::string& remote_id, const std::string& content,
                          const std::string& mime_type = "audio/mpeg") {
     const auto bytes = std::as_bytes(std::span(content));
-    db_.prepare("INSERT INTO assets (job_id, remote_asset_id, mime_type, size_bytes, sha256, data) "
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
-        .bind_all(job_id, remote_id, mime_type, static_cast<std::int64_t>(content.size()),
-                  test::sha256_hex(content), blob_view(bytes))
+    db_.prepare(
+           "INSERT INTO assets (job_id, remote_asset_id, mime_type, size_bytes, sha256, data) "
+           "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+        .bind_all(job_id, remote_id, mime_type, static_cast<std::int64_t>(content.size()), test::sha256_hex(content),
+                  blob_view(bytes))
         .execute();
     return db_.last_insert_rowid();
   }
@@ -71,7 +72,7 @@ class QueueAdminTest : public ::testing::Test {
 TEST(QueueAdminText, CountsCodePointsLikeSqlite) {
   EXPECT_EQ(code_points(""), 0u);
   EXPECT_EQ(code_points("abc"), 3u);
-  EXPECT_EQ(code_points("é"), 1u);           // 2 bytes
+  EXPECT_EQ(code_points("é"), 1u);                 // 2 bytes
   EXPECT_EQ(code_points("\xF0\x9F\x8E\xB5"), 1u);  // U+1F3B5, 4 bytes
 }
 
@@ -157,6 +158,14 @@ TEST_F(QueueAdminTest, EnqueueTranslatesCheckConstraintsIntoWords) {
     EXPECT_STREQ(e.what(), "sample_rate must be a positive integer (got 0)");
   }
   r.sample_rate = 44100;
+  r.run_after = 1893553445000.0;  // milliseconds: a common slip
+  try {
+    admin_.enqueue(r);
+    FAIL() << "expected invalid_request";
+  } catch (const invalid_request& e) {
+    EXPECT_STREQ(e.what(), "run_after must be epoch seconds; use unixepoch (got 1893553445000)");
+  }
+  r.run_after.reset();
   r.max_attempts = -1;
   try {
     admin_.enqueue(r);
@@ -166,20 +175,20 @@ TEST_F(QueueAdminTest, EnqueueTranslatesCheckConstraintsIntoWords) {
   }
 }
 
-TEST_F(QueueAdminTest, DescribeCheckFailureLeavesOtherErrorsAlone) {
-  try {
-    db_.exec("INSERT INTO jobs (prompt, bitrate) VALUES ('x', -5)");
-    FAIL() << "expected db_error";
-  } catch (const db_error& e) {
-    EXPECT_EQ(describe_check_failure(e), "bitrate must be a positive integer");
-  }
-  try {
-    db_.exec("INSERT INTO assets (job_id, remote_asset_id, mime_type, size_bytes, sha256, data) "
-             "VALUES (999, 'a', 'audio/mpeg', 1, '" + std::string(64, 'a') + "', x'00')");
-    FAIL() << "expected db_error";
-  } catch (const db_error& e) {
-    EXPECT_EQ(describe_check_failure(e), std::nullopt);  // a foreign key, not a CHECK
-  }
+TEST_F(QueueAdminTest, EnqueueLeavesOtherDatabaseErrorsAlone) {
+  db_.exec("CREATE TRIGGER refuse BEFORE INSERT ON jobs BEGIN SELECT RAISE(ABORT, 'queue closed'); END");
+  job_request r;
+  r.prompt = "ok";
+  EXPECT_THROW(
+      {
+        try {
+          admin_.enqueue(r);
+        } catch (const db_error& e) {
+          EXPECT_NE(std::string(e.what()).find("queue closed"), std::string::npos) << e.what();
+          throw;
+        }
+      },
+      db_error);
 }
 
 TEST_F(QueueAdminTest, CountsEveryStatusWithRateInputs) {
@@ -315,8 +324,8 @@ TEST_F(QueueAdminTest, RetryResumesARemoteJobThatMayHaveAudioAndResubmitsTheRest
   const auto cancelled = add({.status = "cancelled", .remote_job_id = "job_c", .last_error = "cancelled by x"});
   const auto running = add({.status = "running", .remote_job_id = "job_r"});
 
-  const auto outcomes = admin_.retry({timed_out, remote_failed, never_submitted, cancelled, running, 999},
-                                     "retried by test", t0);
+  const auto outcomes =
+      admin_.retry({timed_out, remote_failed, never_submitted, cancelled, running, 999}, "retried by test", t0);
   ASSERT_EQ(outcomes.size(), 6u);
   EXPECT_EQ(outcomes[0].action, retry_action::resume_remote_job);
   EXPECT_EQ(outcomes[0].remote_job_id, "job_t");

@@ -502,6 +502,29 @@ TEST_F(HttpClient, CapsConcurrentConnectionsPerHost) {
   EXPECT_EQ(server.accepted(), 3);
 }
 
+TEST_F(HttpClient, WaitingForAFreeConnectionIsBoundedByTheRequestTimeout) {
+  test_server server(ioc_, test_server::scheme::http, [](const seen_request&) {
+    reply r = ok("slow");
+    r.delay = 500ms;
+    return r;
+  });
+  auto o = options();
+  o.max_connections_per_host = 1;
+  st::client client(ioc_.get_executor(), o);
+
+  std::optional<soundtrackd::result<st::response>> holder;
+  net::co_spawn(
+      ioc_, [&]() -> net::awaitable<void> { holder.emplace(co_await client.send(get(server.url("/hold")))); },
+      net::detached);
+  auto waiter = run(client.send(get(server.url("/wait"), 100ms)));
+  ASSERT_FALSE(waiter.ok());
+  EXPECT_EQ(waiter.error_message(),
+            "timed out after 100ms waiting for a free connection to 127.0.0.1:" + std::to_string(server.port()));
+  run_until([&] { return holder.has_value(); });
+  ASSERT_TRUE(holder && holder->ok());
+  EXPECT_EQ(server.requests().size(), 1u);
+}
+
 TEST_F(HttpClient, RequestTimeoutNamesTheLimit) {
   test_server server(ioc_, test_server::scheme::http, [](const seen_request&) {
     reply r = ok("late");

@@ -1,0 +1,156 @@
+// The soundtrackd binary as a user meets it: exit codes and messages, credentials, the
+// one-daemon lock, schema versions, and stopping and resuming without paying twice.
+#include <signal.h>
+
+#include <gtest/gtest.h>
+
+#include "daemon_setup.hpp"
+#include "soundtrackd/db/daemon_lock.hpp"
+
+using namespace soundtrackd;
+using namespace soundtrackd::test;
+
+namespace {
+
+// No credentials from the test's own environment may leak into these runs.
+const std::vector<std::string> no_credentials = {"SCENARIO_API_KEY=", "SCENARIO_API_SECRET=", "CREDENTIALS_DIRECTORY="};
+
+command_result daemon(const std::vector<std::string>& args, const std::vector<std::string>& env = no_credentials) {
+  std::vector<std::string> argv{"/usr/bin/env", "-u", "CREDENTIALS_DIRECTORY", SOUNDTRACKD_BIN};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run(argv, env);
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+}  // namespace
+
+TEST(Daemon, CheckConfigAcceptsAGoodFileAndSaysWhereCredentialsAre) {
+  temp_dir dir;
+  write_file(dir / "c.toml", "[queue]\nmax_running = 4\n");
+  auto r = daemon({"--config", (dir / "c.toml").string(), "--check-config"},
+                  {"SCENARIO_API_KEY=k", "SCENARIO_API_SECRET=s"});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "config OK")) << r.output;
+  EXPECT_TRUE(contains(r.output, "SCENARIO_API_KEY")) << r.output;
+}
+
+TEST(Daemon, CheckConfigNeedsNoCredentials) {
+  temp_dir dir;
+  write_file(dir / "c.toml", "");
+  auto r = daemon({"--config", (dir / "c.toml").string(), "--check-config"});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "no Scenario API credentials")) << r.output;
+}
+
+TEST(Daemon, CheckConfigRejectsAnUnknownKeyNamingItAndTheLine) {
+  temp_dir dir;
+  write_file(dir / "c.toml", "[queue]\nmax_running = 4\nmax_runing = 5\n");
+  auto r = daemon({"--config", (dir / "c.toml").string(), "--check-config"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(contains(r.output, ":3:")) << r.output;
+  EXPECT_TRUE(contains(r.output, "queue.max_runing")) << r.output;
+}
+
+TEST(Daemon, MissingExplicitConfigFileIsAnError) {
+  auto r = daemon({"--config", "/nonexistent/soundtrackd.toml", "--check-config"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(contains(r.output, "/nonexistent/soundtrackd.toml")) << r.output;
+}
+
+TEST(Daemon, BadUsageExitsTwo) {
+  EXPECT_EQ(daemon({"--no-such-flag"}).exit_code, 2);
+  EXPECT_EQ(daemon({"--log-level", "loud"}).exit_code, 2);
+  auto version = daemon({"--version"});
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_TRUE(contains(version.output, "soundtrackd ")) << version.output;
+}
+
+TEST(Daemon, MissingCredentialsExitTwoSayingWhereTheyAreLookedFor) {
+  temp_dir dir;
+  auto r = daemon({"--db", (dir / "q.db").string(), "--config", "/dev/null", "--exit-when-idle"});
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_TRUE(contains(r.output, "CREDENTIALS_DIRECTORY")) << r.output;
+  EXPECT_TRUE(contains(r.output, "SCENARIO_API_KEY")) << r.output;
+}
+
+TEST(Daemon, CredentialFilesWinAndAreNeverPrinted) {
+  temp_dir dir;
+  std::filesystem::create_directory(dir / "creds");
+  write_file(dir / "creds" / "scenario_api_key", "file-key\n");
+  write_file(dir / "creds" / "scenario_api_secret", "file-secret-value\n");
+  auto r = run({SOUNDTRACKD_BIN, "--config", "/dev/null", "--check-config"},
+               {"CREDENTIALS_DIRECTORY=" + (dir / "creds").string(), "SCENARIO_API_KEY=env-key",
+                "SCENARIO_API_SECRET=env-secret"});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "CREDENTIALS_DIRECTORY")) << r.output;
+  EXPECT_FALSE(contains(r.output, "file-secret-value"));
+  EXPECT_FALSE(contains(r.output, "env-secret"));
+}
+
+TEST(Daemon, ASecondDaemonOnTheSameDatabaseExitsTwoNamingTheFirst) {
+  temp_dir dir;
+  const auto db = (dir / "q.db").string();
+  auto held = db::daemon_lock::acquire(db);
+  ASSERT_TRUE(held);
+  auto r = daemon({"--db", db, "--config", "/dev/null", "--exit-when-idle"},
+                  {"SCENARIO_API_KEY=k", "SCENARIO_API_SECRET=s"});
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_TRUE(contains(r.output, "another soundtrackd (pid " + std::to_string(::getpid()) + ") is using")) << r.output;
+}
+
+TEST(Daemon, ADatabaseFromANewerVersionIsRefused) {
+  temp_dir dir;
+  const auto db = (dir / "q.db").string();
+  ASSERT_EQ(run({"/usr/bin/sqlite3", db, "PRAGMA user_version = 99;"}).exit_code, 0);
+  auto r = daemon({"--db", db, "--config", "/dev/null", "--exit-when-idle"},
+                  {"SCENARIO_API_KEY=k", "SCENARIO_API_SECRET=s"});
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_TRUE(contains(r.output, "schema version 99")) << r.output;
+}
+
+TEST(Daemon, ExitWhenIdleWaitsForRowsWhoseTimeHasNotComeOnlyIfDue) {
+  daemon_setup stage;
+  stage.open_db().exec("INSERT INTO jobs(prompt, run_after) VALUES('later', unixepoch('now', '+1 hour'))");
+  auto r = stage.run_until_idle(30);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(stage.count("status = 'queued'"), "1");
+}
+
+TEST(Daemon, StopsOnSigtermAndResumesRemoteJobsWithoutResubmitting) {
+  emulator_options eo;
+  eo.job_duration = "3s";
+  daemon_setup stage(eo);
+  stage.insert_rows(20);
+  auto daemon = stage.start();
+  ASSERT_TRUE(wait_until([&] { return stage.count("status = 'running'") == "20"; }, 30))
+      << read_file(stage.dir() / "daemon.log");
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait(10), 0) << read_file(stage.dir() / "daemon.log");
+  EXPECT_EQ(stage.count("status = 'running' AND remote_job_id IS NOT NULL"), "20");
+
+  auto r = stage.run_until_idle(60);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(stage.count("status = 'succeeded' AND attempts = 1"), "20");
+  auto stats = stage.emulator().stats();
+  EXPECT_EQ(stats.at("submits").as_int64(), 20);
+  EXPECT_EQ(stats.at("duplicate_submits").as_int64(), 0);
+}
+
+TEST(Daemon, RowCancelledBySqlWhileRunningIsLeftCancelledWithAReason) {
+  emulator_options eo;
+  eo.job_duration = "2s";
+  daemon_setup stage(eo);
+  stage.insert_rows(3);
+  auto daemon = stage.start();
+  ASSERT_TRUE(wait_until([&] { return stage.count("status = 'running'") == "3"; }, 30));
+  stage.open_db().exec("UPDATE jobs SET status = 'cancelled' WHERE id = 2");
+  ASSERT_TRUE(wait_until([&] { return stage.count("status = 'succeeded'") == "2"; }, 30))
+      << read_file(stage.dir() / "daemon.log");
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait(10), 0);
+  EXPECT_EQ(stage.count("id = 2 AND status = 'cancelled' AND last_error LIKE 'cancelled outside soundtrackd while "
+                        "running remote job job_%'"),
+            "1");
+  EXPECT_EQ(stage.count("id = 2 AND (SELECT count(*) FROM assets WHERE job_id = 2) = 0"), "1");
+}
