@@ -41,8 +41,8 @@ std::string api_client::url_for(const std::string& path, bool dry_run) const {
   return url;
 }
 
-// Built as a named object, never a braced temporary inside co_await: GCC 12 destroys such
-// temporaries twice (a known coroutine bug).
+// Callers name the request and pass it with std::move: GCC 12 destroys a class temporary
+// created inside a co_await expression twice (a known coroutine bug).
 http::request api_client::make_request(std::string method, std::string url, std::string body) const {
   http::request req;
   req.method = std::move(method);
@@ -56,25 +56,28 @@ std::string api_client::generate_call() const {
   return "POST " + path_prefix() + "/generate/custom/" + settings_.model;
 }
 
+boost::asio::awaitable<api_result<http::response>> api_client::exchange(call kind, const std::string& what,
+                                                                       http::request request) {
+  auto answer = co_await http_.send(std::move(request));
+  if (!answer) co_return classify_transport_error(what, answer.error_message());
+  if (answer->status / 100 != 2)
+    co_return classify_http_error(kind, what, answer->status, answer->body, answer->retry_after, now_epoch());
+  co_return std::move(*answer);
+}
+
 boost::asio::awaitable<api_result<submitted_job>> api_client::submit(const db::job_request& request) {
   auto what = generate_call();
   auto req = make_request("POST", url_for("/generate/custom/" + settings_.model), generate_body(request));
-  auto answer = co_await http_.send(std::move(req));
-  if (!answer) co_return classify_transport_error(what, answer.error_message());
-  if (answer->status / 100 != 2)
-    co_return classify_http_error(call::generate, what, answer->status, answer->body,
-                                  answer->retry_after, now_epoch());
+  auto answer = co_await exchange(call::generate, what, std::move(req));
+  if (!answer) co_return answer.failure();
   co_return parse_generate_answer(answer->body, what);
 }
 
 boost::asio::awaitable<api_result<double>> api_client::estimate(const db::job_request& request) {
   auto what = generate_call() + "?dryRun=true";
   auto req = make_request("POST", url_for("/generate/custom/" + settings_.model, true), generate_body(request));
-  auto answer = co_await http_.send(std::move(req));
-  if (!answer) co_return classify_transport_error(what, answer.error_message());
-  if (answer->status / 100 != 2)
-    co_return classify_http_error(call::generate, what, answer->status, answer->body,
-                                  answer->retry_after, now_epoch());
+  auto answer = co_await exchange(call::generate, what, std::move(req));
+  if (!answer) co_return answer.failure();
   co_return parse_dry_run_answer(answer->body, what);
 }
 
@@ -82,11 +85,8 @@ boost::asio::awaitable<api_result<remote_job>> api_client::get_job(const std::st
   auto path = "/jobs/" + boost::urls::encode(job_id, boost::urls::unreserved_chars);
   auto what = "GET " + path_prefix() + path;
   auto req = make_request("GET", url_for(path), {});
-  auto answer = co_await http_.send(std::move(req));
-  if (!answer) co_return classify_transport_error(what, answer.error_message());
-  if (answer->status / 100 != 2)
-    co_return classify_http_error(call::get_job, what, answer->status, answer->body,
-                                  answer->retry_after, now_epoch());
+  auto answer = co_await exchange(call::get_job, what, std::move(req));
+  if (!answer) co_return answer.failure();
   co_return parse_job_answer(answer->body, what);
 }
 
@@ -94,11 +94,8 @@ boost::asio::awaitable<api_result<asset_info>> api_client::get_asset(const std::
   auto path = "/assets/" + boost::urls::encode(asset_id, boost::urls::unreserved_chars);
   auto what = "GET " + path_prefix() + path;
   auto req = make_request("GET", url_for(path), {});
-  auto answer = co_await http_.send(std::move(req));
-  if (!answer) co_return classify_transport_error(what, answer.error_message());
-  if (answer->status / 100 != 2)
-    co_return classify_http_error(call::get_asset, what, answer->status, answer->body,
-                                  answer->retry_after, now_epoch());
+  auto answer = co_await exchange(call::get_asset, what, std::move(req));
+  if (!answer) co_return answer.failure();
   auto asset = parse_asset_answer(answer->body, what);
   if (asset && asset->id.empty()) asset->id = asset_id;
   co_return asset;

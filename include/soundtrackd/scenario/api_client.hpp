@@ -7,6 +7,7 @@
 
 #include "soundtrackd/db/job_row.hpp"
 #include "soundtrackd/http/client.hpp"
+#include "soundtrackd/scenario/errors.hpp"
 #include "soundtrackd/scenario/types.hpp"
 
 namespace soundtrackd::scenario {
@@ -44,6 +45,9 @@ class api_client {
   std::string generate_call() const;
 
  private:
+  // One API call: transport failures and non-2xx answers come back classified.
+  boost::asio::awaitable<api_result<http::response>> exchange(call kind, const std::string& what,
+                                                              http::request request);
   http::request make_request(std::string method, std::string url, std::string body) const;
   std::string url_for(const std::string& path, bool dry_run = false) const;
   std::string path_prefix() const;
