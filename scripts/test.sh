@@ -8,12 +8,24 @@ cd "$(dirname "$0")/.."
 mode=normal
 [ "${1:-}" = "--sanitize" ] && mode=sanitize
 
+# Each phase's time is printed as it ends, and once more together at exit (also on failure).
+timings=()
+current=""
 phase_start=$(date +%s)
-phase() {  # prints how long the previous phase took
+phase() {
   local now; now=$(date +%s)
-  echo "== $1 (previous phase took $((now - phase_start))s)"
+  [ -n "$current" ] && timings+=("$current: $((now - phase_start))s") && echo "== $current took $((now - phase_start))s"
+  current=$1
   phase_start=$now
+  [ -n "$current" ] && echo "== $current"
 }
+report() {
+  local rc=$?
+  phase ""
+  echo "== phase times: ${timings[*]}"
+  exit $rc
+}
+trap report EXIT
 
 phase "install dependencies"
 if [ "$mode" = sanitize ]; then bash scripts/install-deps.sh --sanitize; else bash scripts/install-deps.sh; fi
@@ -42,4 +54,3 @@ phase "test"
 # Integration tests start their own emulator on loopback ports; they run in parallel too.
 ctest --test-dir "$build" --output-on-failure -j "$jobs" --timeout 300
 
-phase "done"

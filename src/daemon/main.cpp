@@ -129,7 +129,14 @@ int run_daemon(const options& opt) {
   http_options.max_connections_per_host = cfg.api.max_connections;
   http_options.authorization = basic_authorization(*creds);
   http_options.authorization_origin = origin_of(cfg.api.base_url);
-  http::client http(io.get_executor(), http_options);
+  std::unique_ptr<http::client> http_client;
+  try {
+    http_client = std::make_unique<http::client>(io.get_executor(), http_options);
+  } catch (const std::exception& e) {
+    log->critical("{}", e.what());  // an unreadable api.ca_file or a bad HTTPS_PROXY
+    return exit_usage;
+  }
+  auto& http = *http_client;
   scenario::api_client api(http, {cfg.api.base_url, cfg.api.model, cfg.api.project_id, cfg.api.request_timeout,
                                   cfg.api.download_timeout});
   queue::scheduler scheduler(io.get_executor(), store_thread, api,

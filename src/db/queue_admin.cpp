@@ -304,7 +304,7 @@ retry_outcome queue_admin::retry_one(std::int64_t id, const std::string& note, e
   }
   // last_error is cleared; the timeline keeps it.
   if (state->last_error) detail += " (was: " + *state->last_error + ")";
-  insert_event(db_, id, now, "retry", detail);
+  insert_event(db_, id, now, "retried", detail);
   return outcome;
 }
 

@@ -23,7 +23,9 @@ const std::string select_job_sql = "SELECT " + job_columns + " FROM jobs WHERE i
 
 // The states in which the daemon holds a row; served by the (status, ...) index.
 const std::string select_unfinished_sql =
-    "SELECT " + job_columns + " FROM jobs WHERE status IN ('submitting', 'running', 'downloading') ORDER BY id";
+    "SELECT " + job_columns +
+    ", (SELECT max(at) FROM job_events e WHERE e.job_id = jobs.id AND e.kind = 'retried') "
+    "FROM jobs WHERE status IN ('submitting', 'running', 'downloading') ORDER BY id";
 
 // remote_job_id and progress are cleared: the row is about to get a new remote job (see the
 // class comment).
@@ -211,7 +213,10 @@ bool advance(database& db, std::string_view update_sql, std::int64_t id, epoch_s
 
 std::vector<job_row> sqlite_job_store::unfinished() {
   std::vector<job_row> rows;
-  db_.cached(select_unfinished_sql).for_each_row([&](statement& row) { rows.push_back(read_job(row)); });
+  db_.cached(select_unfinished_sql).for_each_row([&](statement& row) {
+    rows.push_back(read_job(row));
+    rows.back().retried_at = row.column_optional_double(23);
+  });
   return rows;
 }
 

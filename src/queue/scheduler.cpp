@@ -82,8 +82,7 @@ asio::awaitable<void> scheduler::run() {
   if (ec) throw std::runtime_error("cannot create staging directory " + settings_.staging_dir + ": " + ec.message());
   // Staged files of downloads cut short are incomplete: those downloads start over.
   for (auto& entry : fs::directory_iterator(settings_.staging_dir)) fs::remove(entry.path());
-  co_await resume_unfinished();
-  co_await admit_due_rows();
+  co_await admit_due_rows();  // resumes unfinished rows first
 
   // Let running steps reach their next stop; their rows record where to resume.
   asio::steady_timer drain(executor_);
@@ -108,7 +107,9 @@ asio::awaitable<void> scheduler::resume_unfinished() {
       continue;
     }
     log_->info("job {} remote {}: resuming ({})", row.id, *row.remote_job_id, db::to_string(row.status));
-    auto fsm = job_fsm::for_resume(policy_, *row.remote_job_id, row.submitted_at.value_or(now_epoch()));
+    // job_timeout counts from the submit, or from a person's retry of a row that timed out.
+    auto tracking_since = std::max(row.submitted_at.value_or(now_epoch()), row.retried_at.value_or(0.0));
+    auto fsm = job_fsm::for_resume(policy_, *row.remote_job_id, tracking_since);
     auto job = std::make_shared<active_job>(executor_, row, std::move(fsm));
     job->db_status = row.status;
     start_job(std::move(job));
@@ -117,6 +118,14 @@ asio::awaitable<void> scheduler::resume_unfinished() {
 
 asio::awaitable<void> scheduler::admit_due_rows() {
   while (!stopping_) {
+    // Another program changed the queue (soundtrackctl retry may have set a row back to
+    // running to resume its remote job): look for rows to resume. data_version is cheap.
+    auto read_version = [](job_store& s) { return s.data_version(); };
+    const auto version = co_await db_.run(std::move(read_version));
+    if (version != seen_data_version_) {
+      seen_data_version_ = version;
+      resume_needed_ = true;
+    }
     if (resume_needed_) {
       resume_needed_ = false;
       co_await resume_unfinished();

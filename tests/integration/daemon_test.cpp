@@ -154,3 +154,33 @@ TEST(Daemon, RowCancelledBySqlWhileRunningIsLeftCancelledWithAReason) {
             "1");
   EXPECT_EQ(stage.count("id = 2 AND (SELECT count(*) FROM assets WHERE job_id = 2) = 0"), "1");
 }
+
+TEST(Daemon, AnUnreadableCaFileExitsTwoNamingIt) {
+  temp_dir dir;
+  write_file(dir / "c.toml", "[api]\nca_file = \"/nonexistent/extra-ca.pem\"\n");
+  auto r = daemon({"--config", (dir / "c.toml").string(), "--db", (dir / "q.db").string(), "--exit-when-idle"},
+                  {"SCENARIO_API_KEY=k", "SCENARIO_API_SECRET=s"});
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_TRUE(contains(r.output, "/nonexistent/extra-ca.pem")) << r.output;
+}
+
+TEST(Daemon, RetryOfATimedOutRowResumesItsRemoteJobWhileRunning) {
+  emulator_options eo;
+  eo.job_duration = "2s";
+  daemon_setup stage(eo, daemon_setup::default_queue_toml + "job_timeout = \"1500ms\"\n");
+  stage.insert_rows(1);
+  auto daemon = stage.start();
+  ASSERT_TRUE(wait_until([&] { return stage.count("status = 'failed'") == "1"; }, 30))
+      << read_file(stage.dir() / "daemon.log");
+  EXPECT_EQ(stage.count("last_error LIKE '%did not finish within 1.5s (job_timeout)%'"), "1");
+
+  auto retry = run({SOUNDTRACKCTL_BIN, "--config", "/dev/null", "--db", stage.db_path(), "retry", "1"});
+  ASSERT_EQ(retry.exit_code, 0) << retry.output;
+  // The remote job finishes 2 s after submit, within the fresh job_timeout the retry gives it;
+  // the resumed row downloads it without a new submit.
+  ASSERT_TRUE(wait_until([&] { return stage.count("status = 'succeeded'") == "1"; }, 30))
+      << read_file(stage.dir() / "daemon.log");
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait(10), 0);
+  EXPECT_EQ(stage.emulator().stats().at("submits").as_int64(), 1);
+}

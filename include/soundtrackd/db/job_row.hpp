@@ -44,6 +44,9 @@ struct job_row {
   std::optional<epoch_seconds> next_attempt_at;
   std::optional<double> progress;
   std::optional<double> cost_cu;
+  // When a person last retried the row (a `retried` event, soundtrackctl retry); filled by
+  // job_store::unfinished(). A resumed remote job gets a fresh job_timeout from then.
+  std::optional<epoch_seconds> retried_at;
 };
 
 // A downloaded, verified file waiting in the staging directory to be copied into assets.

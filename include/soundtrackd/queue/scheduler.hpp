@@ -102,6 +102,7 @@ class scheduler {
   scheduler_stats stats_;
   bool stopping_ = false;
   bool resume_needed_ = false;
+  std::int64_t seen_data_version_ = -1;
   std::mt19937_64 random_{std::random_device{}()};
 };
 

@@ -52,8 +52,13 @@ int main(int argc, char** argv) {
     boost::asio::io_context io(1);  // one thread: the API state needs no locks
     emulated_api api(options.api);
     server http_server(io, api, options);
-    api.set_cdn_origin(std::string(options.tls ? "https" : "http") + "://" + options.cdn_host + ':' +
-                       std::to_string(http_server.port()));
+    // In production the CDN is another host than the API; here it is another port, so it is
+    // another origin and a client that sends its credentials there is caught
+    // (cdn_requests_with_credentials).
+    auto cdn_options = options;
+    cdn_options.listen_port = 0;
+    server cdn_server(io, api, cdn_options);
+    api.set_cdn_origin(cdn_server.origin());
     if (options.port_file) write_port_file(*options.port_file, http_server.port());
 
     // The emulator holds nothing worth flushing, so a signal ends it at once.
@@ -61,10 +66,12 @@ int main(int argc, char** argv) {
     signals.async_wait([&](const boost::system::error_code& ec, int) {
       if (ec) return;
       http_server.stop();
+      cdn_server.stop();
       io.stop();
     });
 
     http_server.start();
+    cdn_server.start();
     std::printf("listening on %s\n", http_server.origin().c_str());
     std::fflush(stdout);
     io.run();

@@ -19,8 +19,7 @@ const char* const usage_text =
     "  --asset-size BYTES      size of each generated asset (default 20000)\n"
     "  --assets-per-job N      assets per successful job (default 1)\n"
     "  --cost N                creative units per generation (default 5)\n"
-    "  --quiet                 no per-request log lines on stderr\n"
-    "  --cdn-host NAME         host name in asset URLs (default localhost: another origin than the API)\n";
+    "  --quiet                 no per-request log lines on stderr\n";
 
 namespace {
 
@@ -98,8 +97,6 @@ emulator_options parse_command_line(int argc, char** argv) {
       options.api.cost = parse_integer<std::int64_t>(value(), flag);
     else if (flag == "--quiet")
       options.quiet = true;
-    else if (flag == "--cdn-host")
-      options.cdn_host = value();
     else
       throw std::invalid_argument("unknown option '" + std::string(flag) + "'");
   }

@@ -32,10 +32,6 @@ struct emulator_options {
   std::optional<std::filesystem::path> port_file;
   std::optional<tls_files> tls;
   bool quiet = false;
-  // Host name in asset URLs. In production the CDN is another host than the API, so by
-  // default the URLs name "localhost" while the API is reached as 127.0.0.1: two origins,
-  // and a client that sends its credentials to the CDN is caught (cdn_requests_with_credentials).
-  std::string cdn_host = "localhost";
   api_settings api;
 };
 

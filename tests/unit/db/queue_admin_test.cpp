@@ -354,7 +354,7 @@ TEST_F(QueueAdminTest, RetryResumesARemoteJobThatMayHaveAudioAndResubmitsTheRest
   // The error is cleared from the row but kept in the timeline.
   const auto timeline = events(remote_failed);
   ASSERT_EQ(timeline.size(), 1u);
-  EXPECT_EQ(timeline[0].kind, "retry");
+  EXPECT_EQ(timeline[0].kind, "retried");
   EXPECT_EQ(timeline[0].detail,
             "retried by test: queued for a new submit (was: remote job job_f failed: bad prompt (rephrase it))");
   EXPECT_EQ(row(running).status, job_status::running);
