@@ -140,12 +140,15 @@ asio::awaitable<void> scheduler::admit_due_rows() {
 
     const int free_slots = settings_.queue.max_running - static_cast<int>(active_.size());
     if (free_slots > 0) {
-      auto find_due = [free_slots](job_store& s) {
-        return s.due_ids(free_slots, now_epoch(), {});
+      // Admitted rows still waiting for a token are queued in the database until claimed.
+      std::vector<std::int64_t> admitted;
+      for (const auto& [id, job] : active_)
+        if (job->db_status == db::job_status::queued) admitted.push_back(id);
+      auto find_due = [free_slots, admitted = std::move(admitted)](job_store& s) {
+        return s.due_ids(free_slots, now_epoch(), admitted);
       };
       auto ids = co_await db_.run(std::move(find_due));
       for (auto id : ids) {
-        if (active_.count(id)) continue;
         db::job_row row;
         row.id = id;
         int failures = 0;
