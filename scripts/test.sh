@@ -14,10 +14,13 @@ current=""
 phase_start=$(date +%s)
 phase() {
   local now; now=$(date +%s)
-  [ -n "$current" ] && timings+=("$current: $((now - phase_start))s") && echo "== $current took $((now - phase_start))s"
+  if [ -n "$current" ]; then
+    timings+=("$current: $((now - phase_start))s")
+    echo "== $current took $((now - phase_start))s"
+  fi
   current=$1
   phase_start=$now
-  [ -n "$current" ] && echo "== $current"
+  if [ -n "$current" ]; then echo "== $current"; fi
 }
 report() {
   local rc=$?

@@ -337,16 +337,7 @@ void queue_admin::for_each_exportable_asset(const std::optional<std::string>& ba
         .bind_all(batch, after_id, export_page_size)
         .for_each_row([&](statement& row) {
           page.push_back(exportable_asset{
-              .asset =
-                  asset_row{
-                      .id = row.column_int64(0),
-                      .job_id = row.column_int64(1),
-                      .remote_asset_id = row.column_text(2),
-                      .mime_type = row.column_text(3),
-                      .size_bytes = static_cast<std::uint64_t>(row.column_int64(4)),
-                      .sha256 = row.column_text(5),
-                      .created_at = row.column_double(6),
-                  },
+              .asset = read_asset_row(row),
               .job_name = row.column_optional_text(7),
               .index = static_cast<std::size_t>(row.column_int64(8)),
           });

@@ -387,18 +387,22 @@ std::optional<job_row> sqlite_job_store::find(std::int64_t id) {
   return db_.cached(select_job_sql).bind_all(id).first_row([](statement& row) { return read_job(row); });
 }
 
+asset_row read_asset_row(const statement& row) {
+  return asset_row{
+      .id = row.column_int64(0),
+      .job_id = row.column_int64(1),
+      .remote_asset_id = row.column_text(2),
+      .mime_type = row.column_text(3),
+      .size_bytes = static_cast<std::uint64_t>(row.column_int64(4)),
+      .sha256 = row.column_text(5),
+      .created_at = row.column_double(6),
+  };
+}
+
 std::vector<asset_row> sqlite_job_store::assets_of(std::int64_t job_id) {
   std::vector<asset_row> assets;
   db_.cached(select_assets_sql).bind_all(job_id).for_each_row([&](statement& row) {
-    assets.push_back(asset_row{
-        .id = row.column_int64(0),
-        .job_id = row.column_int64(1),
-        .remote_asset_id = row.column_text(2),
-        .mime_type = row.column_text(3),
-        .size_bytes = static_cast<std::uint64_t>(row.column_int64(4)),
-        .sha256 = row.column_text(5),
-        .created_at = row.column_double(6),
-    });
+    assets.push_back(read_asset_row(row));
   });
   return assets;
 }

@@ -37,6 +37,11 @@ struct job_event {
 //   user's schedule, makes a queued row not count;
 // - appends one `downloaded` event per asset before `succeeded` in store_assets;
 // - sets finished_at (when NULL) on a row found cancelled by note_taken_away.
+// Reads the columns `id, job_id, remote_asset_id, mime_type, size_bytes, sha256, created_at`
+// (in that order, from column 0) of an assets query.
+class statement;
+asset_row read_asset_row(const statement& row);
+
 class sqlite_job_store final : public job_store {
  public:
   explicit sqlite_job_store(database& db) : db_(db) {}
