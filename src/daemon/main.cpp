@@ -218,6 +218,9 @@ int run_daemon(const options& opt) {
   sd_notify(0, "READY=1");
   log->info("processing queue {} (max_running {}, {} requests/s)", cfg.database.path, cfg.queue.max_running,
             cfg.api.max_requests_per_second);
+  if (!cfg.server.listen.empty())
+    log->warn("server.listen = \"{}\": the status server (health, metrics, job API) is not part of this build yet; "
+              "nothing listens", cfg.server.listen);
   io.run();
   auto st = scheduler.stats();
   log->info("stopped: {} submitted, {} succeeded, {} failed this run", st.submitted, st.succeeded, st.failed);

@@ -1,0 +1,103 @@
+// The pipeline meeting trouble: API errors, dropped connections, truncated downloads,
+// expired URLs and rejected credentials. Every row still ends where it should.
+#include <signal.h>
+
+#include <gtest/gtest.h>
+
+#include "daemon_setup.hpp"
+
+using namespace soundtrackd;
+using namespace soundtrackd::test;
+
+namespace {
+
+std::int64_t requests(emulator_process& emu, const char* endpoint) {
+  return emu.stats().at("requests").at(endpoint).as_int64();
+}
+
+}  // namespace
+
+TEST(Faults, TransientSubmitErrorsAreRetriedAndCountedAsGenerateCalls) {
+  daemon_setup stage;
+  stage.emulator().set_faults(R"([{"endpoint": "generate", "count": 2, "status": 503}])");
+  stage.insert_rows(1);
+  auto r = stage.run_until_idle();
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(stage.count("status = 'succeeded' AND attempts = 3 AND last_error IS NULL"), "1") << r.output;
+  EXPECT_NE(r.output.find("HTTP 503 from POST /v1/generate/custom/model_minimax-music-2-6: injected fault (attempt 1/5"),
+            std::string::npos)
+      << r.output;
+  EXPECT_EQ(stage.count("id = 1 AND (SELECT count(*) FROM job_events WHERE kind = 'retry') = 2"), "1");
+}
+
+TEST(Faults, PollFailuresRetryThePollNeverTheSubmit) {
+  daemon_setup stage;
+  stage.emulator().set_faults(R"([{"endpoint": "get_job", "count": 3, "action": "drop"}])");
+  stage.insert_rows(2);
+  auto r = stage.run_until_idle();
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(stage.count("status = 'succeeded' AND attempts = 1"), "2") << r.output;
+  EXPECT_EQ(stage.emulator().stats().at("submits").as_int64(), 2);
+}
+
+TEST(Faults, GivingUpNamesTheStepTheErrorAndTheCount) {
+  daemon_setup stage;
+  stage.emulator().set_faults(R"([{"endpoint": "get_job", "count": 1000, "status": 502}])");
+  stage.insert_rows(1);
+  auto r = stage.run_until_idle();
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto db = stage.open_db();
+  auto q = db.prepare("SELECT status, last_error FROM jobs");
+  ASSERT_TRUE(q.step());
+  EXPECT_EQ(q.column_text(0), "failed");
+  EXPECT_EQ(q.column_text(1).rfind("gave up polling after 5 consecutive failures: HTTP 502 from GET /v1/jobs/job_", 0),
+            0u)
+      << q.column_text(1);
+}
+
+TEST(Faults, TruncatedDownloadIsRetriedAndTheStoredBytesAreWhole) {
+  daemon_setup stage;
+  stage.emulator().set_faults(R"([{"endpoint": "cdn", "count": 1, "action": "truncate"}])");
+  stage.insert_rows(1);
+  auto r = stage.run_until_idle();
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("truncated"), std::string::npos) << r.output;
+  auto stats = stage.emulator().stats();
+  auto expected = stats.at("jobs").as_array().at(0).at("assets").as_array().at(0).at("sha256").as_string();
+  EXPECT_EQ(stage.count("status = 'succeeded' AND (SELECT sha256 FROM assets) = '" + std::string(expected) +
+                        "' AND (SELECT length(data) FROM assets) = 20000"),
+            "1");
+}
+
+TEST(Faults, AnExpiredUrlIsFetchedAgainForAFreshOne) {
+  daemon_setup stage;
+  stage.emulator().set_faults(R"([{"endpoint": "cdn", "count": 1, "status": 403}])");
+  stage.insert_rows(1);
+  auto r = stage.run_until_idle();
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(stage.count("status = 'succeeded'"), "1") << r.output;
+  EXPECT_EQ(requests(stage.emulator(), "get_asset"), 2);
+}
+
+TEST(Faults, RejectedCredentialsPauseTheQueueWithOneClearError) {
+  emulator_options eo;
+  eo.api_secret = "the-right-secret";
+  daemon_setup stage(eo);
+  stage.insert_rows(5);
+  // The daemon is given another secret than the emulator expects.
+  background_process daemon({SOUNDTRACKD_BIN, "--config", stage.config_path(), "--exit-when-idle"},
+                            {"SCENARIO_API_KEY=test-key", "SCENARIO_API_SECRET=a-wrong-secret"},
+                            stage.dir() / "daemon.log");
+  ASSERT_TRUE(wait_until([&] { return read_file(stage.dir() / "daemon.log").find("queue paused") != std::string::npos; },
+                         20));
+  EXPECT_EQ(daemon.wait(1.5), -1) << "--exit-when-idle must keep waiting while paused";
+  daemon.signal(SIGTERM);
+  EXPECT_EQ(daemon.wait(10), 0);
+  auto log = read_file(stage.dir() / "daemon.log");
+  EXPECT_EQ(stage.count("status = 'queued' AND last_error IS NULL"), "5") << log;
+  std::size_t errors = 0;
+  for (auto at = log.find(" error "); at != std::string::npos; at = log.find(" error ", at + 1)) ++errors;
+  EXPECT_EQ(errors, 1u) << log;
+  EXPECT_NE(log.find("HTTP 401"), std::string::npos) << log;
+  EXPECT_EQ(log.find("a-wrong-secret"), std::string::npos);
+}
