@@ -3,7 +3,9 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 
 #include "soundtrackd/db/migrations.hpp"
 
@@ -20,8 +22,20 @@ void configure(database& db, const queue_database_options& options) {
   db.busy_timeout(options.busy_timeout);
 
   // WAL: readers (sqlite3, the CLI, the API) never block the daemon's writes and vice versa.
-  // The mode is persistent; asking again on an existing WAL database is a no-op.
-  auto mode = pragma_text(db, "PRAGMA journal_mode = WAL");
+  // The mode is persistent; asking again on an existing WAL database is a no-op. While
+  // another process is creating the same new file, the switch can report SQLITE_BUSY without
+  // consulting the busy handler, so it is retried here for as long as busy_timeout allows.
+  std::string mode;
+  const auto give_up = std::chrono::steady_clock::now() + options.busy_timeout;
+  for (;;) {
+    try {
+      mode = pragma_text(db, "PRAGMA journal_mode = WAL");
+      break;
+    } catch (const db_error& e) {
+      if (!e.is_busy() || std::chrono::steady_clock::now() >= give_up) throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
   if (mode != "wal" && db.path() != ":memory:")
     throw db_error(SQLITE_ERROR, "cannot put database " + db.path() + " in WAL mode (journal_mode is " + mode +
                                      "); is it on a network file system?");
