@@ -142,7 +142,12 @@ int run_daemon(const options& opt) {
   queue::scheduler scheduler(io.get_executor(), store_thread, api,
                              {cfg.queue, cfg.storage, cfg.api.max_requests_per_second,
                               staging_dir_for(cfg.database.path), opt.exit_when_idle},
-                             log);
+                             log, [&] {
+                               // Under LoadCredential= the files are copied at start: a changed
+                               // credential there needs a restart (README).
+                               if (auto fresh = config::find_credentials())
+                                 http.set_authorization(basic_authorization(*fresh));
+                             });
 
   asio::signal_set stop_signals(io, SIGTERM, SIGINT);
   asio::steady_timer grace(io);

@@ -328,4 +328,6 @@ net::awaitable<result<download_result>> client::download(std::string url, std::s
 
 void client::close_idle() { impl_->pool_.close_idle(); }
 
+void client::set_authorization(std::string authorization) { impl_->options_.authorization = std::move(authorization); }
+
 }  // namespace soundtrackd::http

@@ -43,7 +43,7 @@ fsm_policy policy_from(const config::queue_config& q) {
 }  // namespace
 
 scheduler::scheduler(asio::any_io_executor executor, db::store_thread& db, scenario::api_client& api,
-                     scheduler_settings settings, logger_ptr log)
+                     scheduler_settings settings, logger_ptr log, std::function<void()> reload_credentials)
     : executor_(executor),
       db_(db),
       api_(api),
@@ -51,7 +51,9 @@ scheduler::scheduler(asio::any_io_executor executor, db::store_thread& db, scena
       log_(std::move(log)),
       policy_(policy_from(settings_.queue)),
       bucket_(settings_.max_requests_per_second, settings_.max_requests_per_second),
-      wake_(executor) {}
+      wake_(executor),
+      reload_credentials_(std::move(reload_credentials)),
+      running_cap_(settings_.queue.max_running) {}
 
 scheduler::~scheduler() = default;
 
@@ -135,10 +137,12 @@ asio::awaitable<void> scheduler::admit_due_rows() {
       wake_.expires_at(*paused_until_);
       boost::system::error_code ec;
       co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      if (!stopping_ && *paused_until_ <= std::chrono::steady_clock::now() && reload_credentials_)
+        reload_credentials_();  // the next submit is the re-check
       continue;
     }
 
-    const int free_slots = settings_.queue.max_running - static_cast<int>(active_.size());
+    const int free_slots = running_cap_ - static_cast<int>(active_.size());
     if (free_slots > 0) {
       // Admitted rows still waiting for a token are queued in the database until claimed.
       std::vector<std::int64_t> admitted;
@@ -199,6 +203,7 @@ void scheduler::start_job(std::shared_ptr<active_job> job) {
 }
 
 asio::awaitable<void> scheduler::take_token(active_job& job) {
+  recover_rate();
   auto wait = bucket_.reserve(steady_seconds());
   if (wait.count() > 0) co_await sleep(job.timer, wait);
 }
@@ -295,6 +300,7 @@ asio::awaitable<std::optional<action>> scheduler::submit(active_job& job) {
 
   auto answer = co_await api_.submit(job.row.request);
   if (!answer) {
+    note_rate_limit(answer.failure());
     auto next = job.fsm.on_submit_failed(answer.failure(), random01());
     // The row waits in the queue for its retry; its budget waits here.
     if (next.kind == action_kind::retry) submit_failures_[job.row.id] = job.fsm.submit_failures();
@@ -322,7 +328,10 @@ asio::awaitable<std::optional<action>> scheduler::submit(active_job& job) {
 asio::awaitable<std::optional<action>> scheduler::poll(active_job& job) {
   co_await take_token(job);
   auto answer = co_await api_.get_job(job.fsm.remote_job_id());
-  if (!answer) co_return job.fsm.on_poll_failed(answer.failure(), now_epoch(), random01());
+  if (!answer) {
+    note_rate_limit(answer.failure());
+    co_return job.fsm.on_poll_failed(answer.failure(), now_epoch(), random01());
+  }
 
   const auto& remote = *answer;
   if (!scenario::is_known_remote_status(remote.status) && unknown_statuses_logged_.insert(remote.status).second)
@@ -359,7 +368,10 @@ asio::awaitable<std::optional<action>> scheduler::resolve_assets(active_job& job
   for (const auto& id : job.fsm.asset_ids()) {
     co_await take_token(job);
     auto answer = co_await api_.get_asset(id);
-    if (!answer) co_return job.fsm.on_asset_failed(answer.failure(), random01());
+    if (!answer) {
+      note_rate_limit(answer.failure());
+      co_return job.fsm.on_asset_failed(answer.failure(), random01());
+    }
     assets.push_back(std::move(*answer));
   }
   co_return job.fsm.on_assets_resolved(std::move(assets));
@@ -431,6 +443,38 @@ void scheduler::pause_queue(const std::string& reason) {
   else
     log_->info("queue still paused ({}); checking again in {}", reason, format_duration(delay));
   stats_.paused_reason = reason;
+}
+
+void scheduler::note_rate_limit(const scenario::api_error& error) {
+  if (error.kind != scenario::error_kind::rate_limited) return;
+  if (error.action_limit) {
+    const int ceiling = std::max(1, *error.action_limit);
+    if (ceiling < running_cap_) {
+      log_->warn("the API allows this team {} concurrent jobs (429 with actionLimit): in-flight cap lowered from {} to {}",
+                 ceiling, running_cap_, ceiling);
+      running_cap_ = ceiling;
+    }
+    return;
+  }
+  const auto now = std::chrono::steady_clock::now();
+  last_rate_limit_ = now;
+  if (now - last_rate_change_ < std::chrono::seconds(1)) return;  // one burst of 429s halves once
+  const double slower = std::max(bucket_.rate() / 2, 0.1);
+  bucket_.set_rate(slower);
+  last_rate_change_ = now;
+  log_->warn("rate limited by the API (HTTP 429): all API calls slowed to {:.2f}/s", slower);
+}
+
+void scheduler::recover_rate() {
+  using namespace std::chrono_literals;
+  const double configured = settings_.max_requests_per_second;
+  if (bucket_.rate() >= configured) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_rate_limit_ < 30s || now - last_rate_change_ < 30s) return;
+  const double faster = std::min(configured, bucket_.rate() * 1.5);
+  bucket_.set_rate(faster);
+  last_rate_change_ = now;
+  log_->info("no rate limit for 30s: API calls back up to {:.2f}/s (configured {:.2f}/s)", faster, configured);
 }
 
 void scheduler::resume_queue() {

@@ -101,3 +101,47 @@ TEST(Faults, RejectedCredentialsPauseTheQueueWithOneClearError) {
   EXPECT_NE(log.find("HTTP 401"), std::string::npos) << log;
   EXPECT_EQ(log.find("a-wrong-secret"), std::string::npos);
 }
+
+TEST(Faults, ARateLimitSlowsEveryCallAndEveryRowStillSucceeds) {
+  daemon_setup stage;
+  stage.emulator().set_faults(R"([{"endpoint": "get_job", "count": 2, "status": 429, "retry_after": "1"}])");
+  stage.insert_rows(4);
+  auto r = stage.run_until_idle();
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(stage.count("status = 'succeeded' AND attempts = 1"), "4") << r.output;
+  EXPECT_NE(r.output.find("all API calls slowed to 500.00/s"), std::string::npos) << r.output;
+}
+
+TEST(Faults, AConcurrentJobCeilingLowersTheInFlightCap) {
+  daemon_setup stage;
+  stage.emulator().set_faults(
+      R"([{"endpoint": "generate", "count": 1, "status": 429,
+           "body": "{\"reason\":\"Too many running jobs\",\"details\":{\"actionName\":\"generate\",\"actionLimit\":2}}"}])");
+  stage.insert_rows(6);
+  auto r = stage.run_until_idle();
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(stage.count("status = 'succeeded'"), "6") << r.output;
+  EXPECT_NE(r.output.find("in-flight cap lowered from 50 to 2"), std::string::npos) << r.output;
+  // The 429 was not billed and cost no budget; the row was submitted again.
+  EXPECT_EQ(stage.emulator().stats().at("duplicate_submits").as_int64(), 0);
+}
+
+TEST(Faults, FixedCredentialFilesAreReadAgainWhilePaused) {
+  emulator_options eo;
+  eo.api_secret = "the-right-secret";
+  daemon_setup stage(eo);
+  stage.insert_rows(3);
+  const auto creds = stage.dir() / "credentials";
+  std::filesystem::create_directory(creds);
+  write_file(creds / "scenario_api_key", "test-key\n");
+  write_file(creds / "scenario_api_secret", "an-old-secret\n");
+  background_process daemon({SOUNDTRACKD_BIN, "--config", stage.config_path(), "--exit-when-idle"},
+                            {"CREDENTIALS_DIRECTORY=" + creds.string(), "SCENARIO_API_KEY=", "SCENARIO_API_SECRET="},
+                            stage.dir() / "daemon.log");
+  ASSERT_TRUE(wait_until([&] { return read_file(stage.dir() / "daemon.log").find("queue paused") != std::string::npos; },
+                         20));
+  write_file(creds / "scenario_api_secret", "the-right-secret\n");
+  EXPECT_EQ(daemon.wait(30), 0) << read_file(stage.dir() / "daemon.log");
+  EXPECT_EQ(stage.count("status = 'succeeded'"), "3");
+  EXPECT_NE(read_file(stage.dir() / "daemon.log").find("queue resumed"), std::string::npos);
+}

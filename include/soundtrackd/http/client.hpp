@@ -92,6 +92,10 @@ class client {
   // Closes idle pooled connections (shutdown).
   void close_idle();
 
+  // Replaces the Authorization value (credentials re-read while the queue is paused); the
+  // origin it is sent to does not change.
+  void set_authorization(std::string authorization);
+
  private:
   struct impl;
   std::unique_ptr<impl> impl_;

@@ -8,6 +8,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -45,8 +46,10 @@ struct scheduler_stats {
 
 class scheduler {
  public:
+  // `reload_credentials` is called before each re-check of a queue paused by the API's
+  // refusal (401/403/402), so fixed credential files take effect without a restart.
   scheduler(boost::asio::any_io_executor executor, db::store_thread& db, scenario::api_client& api,
-            scheduler_settings settings, logger_ptr log);
+            scheduler_settings settings, logger_ptr log, std::function<void()> reload_credentials = {});
   ~scheduler();
 
   // Resumes unfinished rows, then admits rows until stop() (or, with exit_when_idle, until
@@ -79,6 +82,10 @@ class scheduler {
   boost::asio::awaitable<void> taken_away(active_job& job);
   void start_job(std::shared_ptr<active_job> job);
   void pause_queue(const std::string& reason);
+  // A 429 slows every API call (the token bucket is shared), or, naming the team's
+  // concurrent-job ceiling, lowers the in-flight cap; the rate recovers after quiet periods.
+  void note_rate_limit(const scenario::api_error& error);
+  void recover_rate();
   void resume_queue();
   void write_output_files(const active_job& job);
   void remove_staged_files(const active_job& job);
@@ -98,6 +105,10 @@ class scheduler {
   std::map<std::int64_t, int> submit_failures_;  // rows waiting in the queue to resubmit
   std::set<std::string> unknown_statuses_logged_;
   std::optional<std::chrono::steady_clock::time_point> paused_until_;
+  std::function<void()> reload_credentials_;
+  int running_cap_;  // max_running, or lower after a 429 naming actionLimit
+  std::chrono::steady_clock::time_point last_rate_limit_{};
+  std::chrono::steady_clock::time_point last_rate_change_{};
   int pause_count_ = 0;
   scheduler_stats stats_;
   bool stopping_ = false;
