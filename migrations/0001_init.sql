@@ -99,6 +99,8 @@ CREATE INDEX jobs_by_next_attempt_at ON jobs (status, next_attempt_at)
 
 -- Per-batch status counts and listings (soundtrackctl status/watch/estimate --batch).
 CREATE INDEX jobs_by_batch ON jobs (batch, status) WHERE batch IS NOT NULL;
+-- The rolling 24 h spend (spend_limit_cu) sums cost_cu of the rows submitted since then.
+CREATE INDEX jobs_by_submitted_at ON jobs (submitted_at) WHERE submitted_at IS NOT NULL;
 
 CREATE TABLE job_events (
   id INTEGER PRIMARY KEY,

@@ -126,6 +126,9 @@ constexpr std::string_view has_pending_work_sql = R"(
   SELECT EXISTS (SELECT 1 FROM jobs WHERE status IN ('submitting', 'running', 'downloading'))
       OR EXISTS (SELECT 1 FROM jobs WHERE status = 'queued' AND (run_after IS NULL OR run_after <= ?1)))";
 
+constexpr std::string_view spent_since_sql = R"(
+  SELECT coalesce(sum(cost_cu), 0) FROM jobs WHERE submitted_at >= ?1)";
+
 constexpr std::string_view insert_job_sql = R"(
   INSERT INTO jobs (prompt, lyrics, is_instrumental, lyrics_optimizer, sample_rate, bitrate, priority,
                     batch, name, run_after, max_attempts)
@@ -364,6 +367,13 @@ bool sqlite_job_store::has_pending_work(epoch_seconds now) {
       .bind_all(now)
       .first_row([](statement& row) { return row.column_int64(0) != 0; })
       .value_or(false);
+}
+
+double sqlite_job_store::spent_cu_since(epoch_seconds since) {
+  return db_.cached(spent_since_sql)
+      .bind_all(since)
+      .first_row([](statement& row) { return row.column_double(0); })
+      .value_or(0.0);
 }
 
 // --- beyond the interface ------------------------------------------------------------------

@@ -6,7 +6,9 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <filesystem>
+#include <cmath>
 #include <fstream>
+#include <limits>
 #include <system_error>
 
 #include "soundtrackd/util/file_names.hpp"
@@ -142,7 +144,15 @@ asio::awaitable<void> scheduler::admit_due_rows() {
       continue;
     }
 
-    const int free_slots = running_cap_ - static_cast<int>(active_.size());
+    int free_slots = running_cap_ - static_cast<int>(active_.size());
+    if (free_slots > 0) {
+      const int allowed = co_await spend_allowance();
+      if (allowed <= 0) {
+        co_await sleep(wake_, std::max<duration>(settings_.queue.scan_interval, std::chrono::minutes(1)));
+        continue;
+      }
+      free_slots = std::min(free_slots, allowed);
+    }
     if (free_slots > 0) {
       // Admitted rows still waiting for a token are queued in the database until claimed.
       std::vector<std::int64_t> admitted;
@@ -181,6 +191,36 @@ asio::awaitable<void> scheduler::admit_due_rows() {
     }
     co_await sleep(wake_, wait);
   }
+}
+
+asio::awaitable<int> scheduler::spend_allowance() {
+  const double limit = settings_.queue.spend_limit_cu;
+  if (limit <= 0) co_return std::numeric_limits<int>::max();
+  auto sum_last_day = [](job_store& s) { return s.spent_cu_since(now_epoch() - 24 * 3600); };
+  const double spent = co_await db_.run(std::move(sum_last_day));
+  // Rows admitted but not yet answered will cost about what the last generation did; until a
+  // price is known, one row at a time.
+  int unpriced = 0;
+  for (const auto& [id, job] : active_)
+    if (job->db_status == db::job_status::queued || job->db_status == db::job_status::submitting) ++unpriced;
+  const double expected = spent + unpriced * last_cost_cu_.value_or(0.0);
+  int allowed = 0;
+  if (expected < limit)
+    allowed = last_cost_cu_ && *last_cost_cu_ > 0 ? static_cast<int>(std::ceil((limit - expected) / *last_cost_cu_))
+                                                   : (unpriced == 0 ? 1 : 0);
+  const bool over = spent >= limit;
+  if (over && !spend_paused_) {
+    stats_.paused_reason = "spend limit reached (" + std::to_string(static_cast<long long>(spent)) + " of " +
+                           std::to_string(static_cast<long long>(limit)) + " creative units in the last 24 h)";
+    log_->error("{}: submissions paused until the rolling window allows more; running jobs continue",
+                stats_.paused_reason);
+  } else if (!over && spend_paused_) {
+    log_->info("spend back under spend_limit_cu ({:.1f} of {:.1f} in the last 24 h): submissions resume", spent,
+               limit);
+    stats_.paused_reason.clear();
+  }
+  spend_paused_ = over;
+  co_return allowed;
 }
 
 void scheduler::start_job(std::shared_ptr<active_job> job) {
@@ -222,6 +262,10 @@ asio::awaitable<void> scheduler::taken_away(active_job& job) {
 asio::awaitable<void> scheduler::run_job(std::shared_ptr<active_job> job) {
   auto& fsm = job->fsm;
   auto a = fsm.start();
+  // A resumed row whose step was waiting to be retried keeps its schedule across a restart.
+  if (job->row.next_attempt_at && *job->row.next_attempt_at > now_epoch())
+    a = action(action_kind::wait, std::chrono::milliseconds(static_cast<long long>(
+                                      (*job->row.next_attempt_at - now_epoch()) * 1000)));
   while (!stopping_) {
     switch (a.kind) {
       case action_kind::submit:
@@ -314,6 +358,7 @@ asio::awaitable<std::optional<action>> scheduler::submit(active_job& job) {
   bool ok = co_await db_.run(std::move(mark_running));
   submit_failures_.erase(job.row.id);
   ++stats_.submitted;
+  if (answer->cost_cu) last_cost_cu_ = answer->cost_cu;
   resume_queue();
   auto next = job.fsm.on_submitted(*answer, job.row.submitted_at.value_or(now_epoch()));
   if (!ok) {
@@ -384,6 +429,16 @@ std::string scheduler::staging_path(const active_job& job, std::size_t index) co
 }
 
 asio::awaitable<std::optional<action>> scheduler::download(active_job& job) {
+  std::error_code ec;
+  const auto space = fs::space(settings_.staging_dir, ec);
+  if (!ec && space.available < settings_.storage.min_free_space) {
+    // A full disk is nobody's fault in particular: wait without spending the row's budget.
+    co_return action(action_kind::retry, policy_.retry_backoff,
+                     "downloads paused: " + std::to_string(space.available >> 20) + " MiB free for " +
+                         settings_.staging_dir + ", below storage.min_free_space (" +
+                         std::to_string(settings_.storage.min_free_space >> 20) + " MiB)",
+                     step::download);
+  }
   const auto index = job.fsm.current_asset_index();
   const auto& asset = job.fsm.current_asset();
   const auto file = staging_path(job, index);

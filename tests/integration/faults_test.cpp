@@ -2,6 +2,9 @@
 // expired URLs and rejected credentials. Every row still ends where it should.
 #include <signal.h>
 
+#include <chrono>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "daemon_setup.hpp"
@@ -144,4 +147,35 @@ TEST(Faults, FixedCredentialFilesAreReadAgainWhilePaused) {
   EXPECT_EQ(daemon.wait(30), 0) << read_file(stage.dir() / "daemon.log");
   EXPECT_EQ(stage.count("status = 'succeeded'"), "3");
   EXPECT_NE(read_file(stage.dir() / "daemon.log").find("queue resumed"), std::string::npos);
+}
+
+TEST(Faults, TheSpendLimitStopsSubmissionsAtTheLimit) {
+  // Each generation costs 5 CU in the emulator: a limit of 10 allows exactly two.
+  daemon_setup stage({}, daemon_setup::default_queue_toml + "spend_limit_cu = 10\n");
+  stage.insert_rows(5);
+  auto daemon = stage.start();
+  ASSERT_TRUE(wait_until([&] { return stage.count("status = 'succeeded'") == "2"; }, 20))
+      << read_file(stage.dir() / "daemon.log");
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait(10), 0);
+  auto log = read_file(stage.dir() / "daemon.log");
+  EXPECT_EQ(stage.count("status = 'queued'"), "3") << log;
+  EXPECT_EQ(stage.emulator().stats().at("submits").as_int64(), 2);
+  EXPECT_NE(log.find("spend limit reached (10 of 10 creative units in the last 24 h)"), std::string::npos) << log;
+}
+
+TEST(Faults, DownloadsWaitWhileFreeSpaceIsBelowTheMinimum) {
+  daemon_setup stage;
+  auto config = read_file(stage.config_path());
+  config.replace(config.find("[storage]\n"), 10, "[storage]\nmin_free_space = \"1000TiB\"\n");
+  write_file(stage.config_path(), config);
+  stage.insert_rows(1);
+  auto daemon = stage.start();
+  ASSERT_TRUE(wait_until([&] { return stage.count("status = 'downloading' AND last_error LIKE 'downloads paused: %'") == "1"; },
+                         20))
+      << read_file(stage.dir() / "daemon.log");
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait(10), 0);
+  EXPECT_EQ(stage.count("(SELECT count(*) FROM assets) = 0"), "1");
 }

@@ -81,6 +81,8 @@ class job_store {
   virtual status_counts counts() = 0;
   // The earliest run_after/next_attempt_at of a queued row in the future, for a timer.
   virtual std::optional<epoch_seconds> next_due_time(epoch_seconds now) = 0;
+  // Creative units billed (cost_cu) for rows first submitted at or after `since`.
+  virtual double spent_cu_since(epoch_seconds since) = 0;
   // Anything queued-and-due, submitting, running or downloading (for --exit-when-idle).
   virtual bool has_pending_work(epoch_seconds now) = 0;
 };

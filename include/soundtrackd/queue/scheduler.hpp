@@ -80,6 +80,9 @@ class scheduler {
   boost::asio::awaitable<void> take_token(active_job& job);
   boost::asio::awaitable<void> sleep(boost::asio::steady_timer& timer, duration d);
   boost::asio::awaitable<void> taken_away(active_job& job);
+  // How many more rows may be submitted under spend_limit_cu (the rolling 24 h cost, plus
+  // what admitted rows will likely cost); logs when the limit is reached and left.
+  boost::asio::awaitable<int> spend_allowance();
   void start_job(std::shared_ptr<active_job> job);
   void pause_queue(const std::string& reason);
   // A 429 slows every API call (the token bucket is shared), or, naming the team's
@@ -113,6 +116,8 @@ class scheduler {
   scheduler_stats stats_;
   bool stopping_ = false;
   bool resume_needed_ = false;
+  bool spend_paused_ = false;
+  std::optional<double> last_cost_cu_;  // the price of the last generation
   std::int64_t seen_data_version_ = -1;
   std::mt19937_64 random_{std::random_device{}()};
 };
