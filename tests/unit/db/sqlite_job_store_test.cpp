@@ -577,3 +577,24 @@ TEST_F(JobStoreTest, BusyDatabaseFailsCleanlyAndCanBeRetried) {
 
 }  // namespace
 }  // namespace soundtrackd::db
+
+namespace soundtrackd::db {
+namespace {
+
+TEST(JobStoreSpend, SumsTheCostOfRowsSubmittedInTheWindowUsingItsIndex) {
+  test::temp_dir dir;
+  auto db = open_queue_database(dir / "q.db");
+  sqlite_job_store store(db);
+  db.exec("INSERT INTO jobs(prompt, submitted_at, cost_cu) VALUES ('old', 1000, 7), ('new', 5000, 5), "
+          "('newer', 6000, 2.5), ('unpriced', 6000, NULL), ('never submitted', NULL, NULL)");
+  EXPECT_DOUBLE_EQ(store.spent_cu_since(4000), 7.5);
+  EXPECT_DOUBLE_EQ(store.spent_cu_since(0), 14.5);
+  EXPECT_DOUBLE_EQ(store.spent_cu_since(7000), 0.0);
+  std::string plan;
+  db.prepare("EXPLAIN QUERY PLAN SELECT coalesce(sum(cost_cu), 0) FROM jobs WHERE submitted_at >= 1")
+      .for_each_row([&](statement& r) { plan += r.column_text(3) + "\n"; });
+  EXPECT_NE(plan.find("jobs_by_submitted_at"), std::string::npos) << plan;
+}
+
+}  // namespace
+}  // namespace soundtrackd::db
