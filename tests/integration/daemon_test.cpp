@@ -2,6 +2,10 @@
 // one-daemon lock, schema versions, and stopping and resuming without paying twice.
 #include <signal.h>
 
+#include <chrono>
+#include <random>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "daemon_setup.hpp"
@@ -208,4 +212,61 @@ TEST(Daemon, KillNineLosesNothingAndPaysTwiceOnlyForAmbiguousSubmits) {
   auto ambiguous = std::stoll(stage.count("id IN (SELECT job_id FROM job_events WHERE kind = 'requeued')"));
   EXPECT_LE(duplicates, ambiguous);
   EXPECT_TRUE(std::filesystem::is_empty(stage.db_path() + ".staging"));
+}
+
+TEST(Daemon, AWriterHoldingTheLockForTenSecondsDelaysButLosesNothing) {
+  emulator_options eo;
+  eo.job_duration = "1s";
+  daemon_setup stage(eo);
+  stage.insert_rows(20);
+  auto daemon = stage.start();
+  ASSERT_TRUE(wait_until([&] { return stage.count("status = 'running'") != "0"; }, 20));
+  {
+    auto holder = stage.open_db();
+    holder.busy_timeout(std::chrono::seconds(5));  // the daemon writes often, briefly
+    holder.exec("BEGIN IMMEDIATE");
+    std::this_thread::sleep_for(std::chrono::seconds(10));
+    holder.exec("COMMIT");
+  }
+  ASSERT_TRUE(wait_until([&] { return stage.count("status = 'succeeded'") == "20"; }, 30))
+      << read_file(stage.dir() / "daemon.log");
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait(10), 0);
+  auto log = read_file(stage.dir() / "daemon.log");
+  EXPECT_NE(log.find("locked by another program"), std::string::npos) << log;
+  EXPECT_EQ(log.find(" error "), std::string::npos) << log;
+  EXPECT_EQ(stage.emulator().stats().at("submits").as_int64(), 20);
+}
+
+TEST(Daemon, TenKillsAtRandomMomentsLoseNothing) {
+  emulator_options eo;
+  eo.job_duration = "500ms";
+  daemon_setup stage(eo);
+  stage.insert_rows(200);
+  std::mt19937 random(std::random_device{}());
+  int kills = 0;
+  for (int i = 0; i < 10 && stage.count("status = 'succeeded'") != "200"; ++i) {
+    auto daemon = stage.start();
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(200, 1500)(random)));
+    daemon->signal(SIGKILL);
+    if (daemon->wait(10) == 128 + SIGKILL) ++kills;
+  }
+  auto r = stage.run_until_idle(120);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(stage.count("status = 'succeeded'"), "200");
+  auto db = stage.open_db();
+  auto integrity = db.prepare("PRAGMA integrity_check");
+  ASSERT_TRUE(integrity.step());
+  EXPECT_EQ(integrity.column_text(0), "ok");
+  auto assets = db.prepare("SELECT count(*), count(DISTINCT job_id) FROM assets");
+  ASSERT_TRUE(assets.step());
+  EXPECT_EQ(assets.column_int64(0), 200);
+  EXPECT_EQ(assets.column_int64(1), 200);
+  // Paying twice is possible only for a row killed between its POST and storing the answer;
+  // each such row carries a `requeued` event.
+  auto duplicates = stage.emulator().stats().at("duplicate_submits").as_int64();
+  auto ambiguous = std::stoll(stage.count("id IN (SELECT job_id FROM job_events WHERE kind = 'requeued')"));
+  std::cout << "[ kills ] " << kills << " kills, " << ambiguous << " rows caught submitting, " << duplicates
+            << " duplicate submits\n";
+  EXPECT_LE(duplicates, ambiguous);
 }

@@ -46,8 +46,8 @@ class store_thread {
   template <class F>
   auto call_until_unlocked(F& task) {
     using namespace std::chrono_literals;
-    auto waiting_since = std::chrono::steady_clock::now();
-    auto last_warning = waiting_since;
+    const auto waiting_since = std::chrono::steady_clock::now();
+    auto last_warning = waiting_since - 10s;  // the first busy answer is worth a line
     for (;;) {
       try {
         return task(store_);
@@ -55,7 +55,7 @@ class store_thread {
         if (!e.is_busy()) throw;
         auto now = std::chrono::steady_clock::now();
         if (now - last_warning >= 10s) {
-          log_->warn("the queue database has been locked by another program for {}s; waiting",
+          log_->warn("the queue database is locked by another program (waited {}s so far); waiting",
                      std::chrono::duration_cast<std::chrono::seconds>(now - waiting_since).count());
           last_warning = now;
         }
