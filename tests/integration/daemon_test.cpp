@@ -189,31 +189,6 @@ TEST(Daemon, RetryOfATimedOutRowResumesItsRemoteJobWhileRunning) {
   EXPECT_EQ(stage.emulator().stats().at("submits").as_int64(), 1);
 }
 
-TEST(Daemon, KillNineLosesNothingAndPaysTwiceOnlyForAmbiguousSubmits) {
-  emulator_options eo;
-  eo.job_duration = "1s";
-  daemon_setup stage(eo);
-  stage.insert_rows(60);
-  {
-    auto daemon = stage.start();
-    // Kill it in the middle of everything: some rows submitting, some running, some downloading.
-    ASSERT_TRUE(wait_until([&] { return stage.count("status = 'succeeded'") != "0"; }, 30))
-        << read_file(stage.dir() / "daemon.log");
-    daemon->signal(SIGKILL);
-    EXPECT_EQ(daemon->wait(10), 128 + SIGKILL);
-  }
-  auto r = stage.run_until_idle(120);
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_EQ(stage.count("status = 'succeeded'"), "60") << r.output;
-  EXPECT_EQ(stage.count("id = 1 AND (SELECT count(*) FROM assets) = 60"), "1");
-  // A duplicate generation is possible only for a row caught between its POST and storing
-  // the answer, and each such row says so in its timeline.
-  auto duplicates = stage.emulator().stats().at("duplicate_submits").as_int64();
-  auto ambiguous = std::stoll(stage.count("id IN (SELECT job_id FROM job_events WHERE kind = 'requeued')"));
-  EXPECT_LE(duplicates, ambiguous);
-  EXPECT_TRUE(std::filesystem::is_empty(stage.db_path() + ".staging"));
-}
-
 TEST(Daemon, AWriterHoldingTheLockForTenSecondsDelaysButLosesNothing) {
   emulator_options eo;
   eo.job_duration = "1s";
