@@ -126,6 +126,12 @@ constexpr std::string_view has_pending_work_sql = R"(
   SELECT EXISTS (SELECT 1 FROM jobs WHERE status IN ('submitting', 'running', 'downloading'))
       OR EXISTS (SELECT 1 FROM jobs WHERE status = 'queued' AND (run_after IS NULL OR run_after <= ?1)))";
 
+// Ids from the list that are deleted or no longer in a status the daemon works on.
+constexpr std::string_view no_longer_active_sql = R"(
+  SELECT ids.value FROM json_each(?1) AS ids
+  WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.id = ids.value
+                    AND jobs.status IN ('submitting', 'running', 'downloading')))";
+
 constexpr std::string_view spent_since_sql = R"(
   SELECT coalesce(sum(cost_cu), 0) FROM jobs WHERE submitted_at >= ?1)";
 
@@ -367,6 +373,15 @@ bool sqlite_job_store::has_pending_work(epoch_seconds now) {
       .bind_all(now)
       .first_row([](statement& row) { return row.column_int64(0) != 0; })
       .value_or(false);
+}
+
+std::vector<std::int64_t> sqlite_job_store::no_longer_active(const std::vector<std::int64_t>& ids) {
+  std::vector<std::int64_t> gone;
+  if (ids.empty()) return gone;
+  db_.cached(no_longer_active_sql).bind_all(to_json_array(ids)).for_each_row([&](statement& row) {
+    gone.push_back(row.column_int64(0));
+  });
+  return gone;
 }
 
 double sqlite_job_store::spent_cu_since(epoch_seconds since) {

@@ -29,6 +29,7 @@ struct scheduler::active_job {
   std::vector<db::staged_asset> staged;
   db::job_status db_status = db::job_status::queued;  // what we last wrote
   double recorded_progress = -1;
+  bool taken_away = false;  // a person cancelled or deleted the row meanwhile
 };
 
 namespace {
@@ -129,6 +130,7 @@ asio::awaitable<void> scheduler::admit_due_rows() {
     if (version != seen_data_version_) {
       seen_data_version_ = version;
       resume_needed_ = true;
+      co_await notice_taken_away();
     }
     if (resume_needed_) {
       resume_needed_ = false;
@@ -223,6 +225,20 @@ asio::awaitable<int> scheduler::spend_allowance() {
   co_return allowed;
 }
 
+asio::awaitable<void> scheduler::notice_taken_away() {
+  std::vector<std::int64_t> claimed;
+  for (const auto& [id, job] : active_)
+    if (job->db_status != db::job_status::queued) claimed.push_back(id);
+  if (claimed.empty()) co_return;
+  auto find_gone = [claimed = std::move(claimed)](job_store& s) { return s.no_longer_active(claimed); };
+  for (auto id : co_await db_.run(std::move(find_gone))) {
+    auto it = active_.find(id);
+    if (it == active_.end()) continue;
+    it->second->taken_away = true;
+    it->second->timer.cancel();  // a job waiting for its next poll notices now
+  }
+}
+
 void scheduler::start_job(std::shared_ptr<active_job> job) {
   auto id = job->row.id;
   active_[id] = job;
@@ -267,6 +283,11 @@ asio::awaitable<void> scheduler::run_job(std::shared_ptr<active_job> job) {
     a = action(action_kind::wait, std::chrono::milliseconds(static_cast<long long>(
                                       (*job->row.next_attempt_at - now_epoch()) * 1000)));
   while (!stopping_) {
+    if (job->taken_away) {
+      co_await taken_away(*job);
+      remove_staged_files(*job);
+      co_return;
+    }
     switch (a.kind) {
       case action_kind::submit:
       case action_kind::poll:

@@ -245,3 +245,18 @@ TEST(Daemon, TenKillsAtRandomMomentsLoseNothing) {
             << " duplicate submits\n";
   EXPECT_LE(duplicates, ambiguous);
 }
+
+TEST(Daemon, ACancelIsNoticedWithinAScanIntervalEvenBetweenPolls) {
+  // Polls 30 s apart: the cancellation must not wait for the next one.
+  daemon_setup stage({}, "poll_interval = \"30s\"\npoll_interval_max = \"30s\"\nscan_interval = \"100ms\"\n");
+  stage.insert_rows(1);
+  auto daemon = stage.start();
+  ASSERT_TRUE(wait_until([&] { return stage.count("status = 'running'") == "1"; }, 20));
+  stage.open_db().exec("UPDATE jobs SET status = 'cancelled'");
+  EXPECT_TRUE(wait_until([&] { return stage.count("last_error LIKE 'cancelled outside soundtrackd while running %'") == "1"; },
+                         3))
+      << read_file(stage.dir() / "daemon.log");
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait(10), 0);
+  EXPECT_EQ(stage.count("status = 'cancelled'"), "1");
+}

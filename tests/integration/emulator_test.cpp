@@ -237,5 +237,48 @@ TEST_F(EmulatorTest, FaultRulesApplyToTheNextRequestsOnly) {
   EXPECT_EQ(number(stats.at("submits")), 2);
 }
 
+TEST_F(EmulatorTest, ProbabilisticFaultsHitAboutTheirShareAndMalformedAnswersAreNotJson) {
+  emulator_process emulator(https_options());
+  emulator.set_faults(R"([{"endpoint": "get_job", "probability": 0.5, "status": 503}])");
+  int faulted = 0, answered = 0;
+  for (int i = 0; i < 200; ++i) {
+    auto reply = api_get(emulator, "/jobs/job_unknown");
+    if (reply.status == 503) ++faulted;
+    if (reply.status == 404) ++answered;
+  }
+  EXPECT_EQ(faulted + answered, 200);
+  EXPECT_GE(faulted, 60);
+  EXPECT_LE(faulted, 140);
+
+  emulator.set_faults(R"([{"endpoint": "get_job", "action": "malformed"}])");
+  auto malformed = api_get(emulator, "/jobs/job_unknown");
+  EXPECT_EQ(malformed.status, 200);
+  EXPECT_EQ(malformed.header("Content-Type").rfind("application/json", 0), 0u) << malformed.header("Content-Type");
+  boost::system::error_code ec;
+  json::parse(malformed.body, ec);
+  EXPECT_TRUE(ec) << malformed.body;
+
+  // Rules stay strictly validated.
+  for (const auto* bad : {R"([{"endpoint": "get_job", "probability": 0}])", R"([{"endpoint": "get_job", "probability": 1.5}])",
+                          R"([{"endpoint": "cdn", "action": "malformed"}])",
+                          R"([{"endpoint": "generate", "action": "remote_failure"}])",
+                          R"([{"endpoint": "get_job", "probability": 0.5, "chance": 1}])"}) {
+    auto reply = emulator.post(emulator.origin() + "/_emulator/faults", bad);
+    EXPECT_EQ(reply.status, 400) << bad << " -> " << reply.body;
+  }
+}
+
+TEST_F(EmulatorTest, RemoteFailureIsSticky) {
+  emulator_process emulator(https_options());
+  auto job_id = submit_job(emulator, "doomed");
+  emulator.set_faults(R"([{"endpoint": "get_job", "action": "remote_failure"}])");
+  for (int i = 0; i < 2; ++i) {
+    auto job = parse(api_get(emulator, "/jobs/" + job_id)).at("job");
+    EXPECT_EQ(text(job.at("status")), "failure");
+    EXPECT_EQ(text(job.at("metadata").at("error")), "emulated generation failure");
+    EXPECT_EQ(text(job.at("metadata").at("hint")), "try again");
+  }
+}
+
 }  // namespace
 }  // namespace soundtrackd::test

@@ -73,6 +73,10 @@ class job_store {
   virtual std::optional<job_status> note_taken_away(std::int64_t id, const std::string& detail,
                                                     epoch_seconds now) = 0;
 
+  // Of `ids`, those no longer submitting/running/downloading (a person cancelled or deleted
+  // them), so the daemon stops tracking them without waiting for their next step.
+  virtual std::vector<std::int64_t> no_longer_active(const std::vector<std::int64_t>& ids) = 0;
+
   // --- observation --------------------------------------------------------------------
   virtual void append_event(std::int64_t id, const std::string& kind, const std::string& detail,
                             epoch_seconds now) = 0;

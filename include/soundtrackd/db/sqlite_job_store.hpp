@@ -69,6 +69,7 @@ class sqlite_job_store final : public job_store {
   std::optional<epoch_seconds> next_due_time(epoch_seconds now) override;
   bool has_pending_work(epoch_seconds now) override;
   double spent_cu_since(epoch_seconds since) override;
+  std::vector<std::int64_t> no_longer_active(const std::vector<std::int64_t>& ids) override;
 
   // --- beyond the interface: the CLI, the API and tests ------------------------------
   // Inserts a queued row as a user would (created_at from the column default); returns its id.

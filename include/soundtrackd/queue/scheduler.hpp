@@ -83,6 +83,9 @@ class scheduler {
   // How many more rows may be submitted under spend_limit_cu (the rolling 24 h cost, plus
   // what admitted rows will likely cost); logs when the limit is reached and left.
   boost::asio::awaitable<int> spend_allowance();
+  // After another program changed the queue: jobs whose rows were cancelled or deleted stop
+  // at once instead of at their next step.
+  boost::asio::awaitable<void> notice_taken_away();
   void start_job(std::shared_ptr<active_job> job);
   void pause_queue(const std::string& reason);
   // A 429 slows every API call (the token bucket is shared), or, naming the team's

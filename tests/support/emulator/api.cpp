@@ -225,6 +225,8 @@ reply emulated_api::handle(const api_request& request, clock::time_point now) {
   auto fault = faults_.take(r.counted_as);
   if (fault && fault->action == fault_action::status)
     return respond({fault->status, "application/json", fault->body, fault->retry_after});
+  if (fault && fault->action == fault_action::malformed)
+    return respond({200, "application/json", R"({"job": {"jobId": )", {}});
   if (fault && fault->action == fault_action::drop) {
     reply dropped;
     dropped.action = reply::kind::drop;
@@ -240,7 +242,7 @@ reply emulated_api::handle(const api_request& request, clock::time_point now) {
         result = respond(generate(request.body, r.counted_as == endpoint::dry_run, query_value("projectId"), now));
         break;
       case operation::get_job:
-        result = respond(get_job(r.id, now));
+        result = respond(get_job(r.id, now, fault && fault->action == fault_action::remote_failure));
         break;
       case operation::get_asset:
         result = respond(get_asset(r.id, now));
@@ -296,10 +298,20 @@ api_response emulated_api::generate(std::string_view body, bool dry_run, std::st
                                          {"creativeUnitsCost", submission.job.cost}});
 }
 
-api_response emulated_api::get_job(std::string_view job_id, clock::time_point now) {
+api_response emulated_api::get_job(std::string_view job_id, clock::time_point now, bool fail_remotely) {
   auto* job = jobs_.observe(job_id, now);
   if (!job) return error_response(404, "Job not found");
-  return json_response(200, json::object{{"job", job_json(*job, job->status, job->progress_at(now))}});
+  auto body = job_json(*job, job->status, job->progress_at(now));
+  auto failed = failed_jobs_.find(job_id);
+  if (failed == failed_jobs_.end() && fail_remotely) failed = failed_jobs_.emplace(std::string(job_id), now).first;
+  if (failed != failed_jobs_.end()) {
+    body["status"] = "failure";
+    body["updatedAt"] = iso8601(failed->second);
+    body["statusHistory"].as_array().push_back(json::object{{"status", "failure"}, {"date", iso8601(failed->second)}});
+    body["metadata"] =
+        json::object{{"assetIds", json::array{}}, {"error", "emulated generation failure"}, {"hint", "try again"}};
+  }
+  return json_response(200, json::object{{"job", std::move(body)}});
 }
 
 api_response emulated_api::get_asset(std::string_view asset_id, clock::time_point now) {
@@ -370,6 +382,7 @@ api_response emulated_api::control(std::string_view method, std::string_view act
   if (action == "reset") {
     jobs_.clear();
     faults_.clear();
+    failed_jobs_.clear();
     request_counts_ = {};
     submits_ = 0;
     cdn_requests_with_credentials_ = 0;
@@ -407,7 +420,7 @@ api_response emulated_api::stats(bool summary, clock::time_point now) {
         {"lyricsOptimizer", job.request.lyrics_optimizer},
         {"sampleRate", job.request.sample_rate},
         {"bitrate", job.request.bitrate},
-        {"status", name_of(job.status)},
+        {"status", failed_jobs_.contains(job.id) ? std::string_view("failure") : name_of(job.status)},
         {"assets", std::move(assets)},
     };
     if (!job.request.project_id.empty()) entry["projectId"] = job.request.project_id;

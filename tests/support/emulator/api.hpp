@@ -4,6 +4,8 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -57,7 +59,7 @@ class emulated_api {
 
  private:
   api_response generate(std::string_view body, bool dry_run, std::string project_id, clock::time_point now);
-  api_response get_job(std::string_view job_id, clock::time_point now);
+  api_response get_job(std::string_view job_id, clock::time_point now, bool fail_remotely = false);
   api_response get_asset(std::string_view asset_id, clock::time_point now);
   api_response get_bulk(std::string_view body, clock::time_point now);
   api_response job_action(std::string_view job_id, clock::time_point now);
@@ -80,6 +82,8 @@ class emulated_api {
   std::array<std::uint64_t, endpoint_count> request_counts_{};
   std::uint64_t submits_ = 0;
   std::uint64_t cdn_requests_with_credentials_ = 0;
+  // Jobs a remote_failure fault has failed, and when: they stay failed.
+  std::map<std::string, clock::time_point, std::less<>> failed_jobs_;
 };
 
 }  // namespace soundtrackd::emulator

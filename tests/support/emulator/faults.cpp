@@ -15,6 +15,8 @@ std::optional<fault_action> action_named(std::string_view name) {
   if (name == "drop") return fault_action::drop;
   if (name == "truncate") return fault_action::truncate;
   if (name == "delay") return fault_action::delay;
+  if (name == "malformed") return fault_action::malformed;
+  if (name == "remote_failure") return fault_action::remote_failure;
   return std::nullopt;
 }
 
@@ -33,12 +35,12 @@ std::optional<std::string> read_integer(const json::object& rule, std::string_vi
   return std::nullopt;
 }
 
-std::optional<std::string> parse_rule(const json::value& value, fault_rule& rule) {
+std::optional<std::string> parse_rule(const json::value& value, std::size_t position, fault_rule& rule) {
   auto* object = value.if_object();
   if (!object) return "each fault rule must be a JSON object";
   for (const auto& member : *object) {
-    static constexpr std::string_view known[] = {"endpoint",    "count",  "status",  "body",
-                                                 "retry_after", "action", "delay_ms"};
+    static constexpr std::string_view known[] = {"endpoint", "count",    "status",      "body", "retry_after",
+                                                 "action",   "delay_ms", "probability", "seed"};
     if (std::find(std::begin(known), std::end(known), member.key()) == std::end(known))
       return "unknown fault rule field '" + std::string(member.key()) + "'";
   }
@@ -51,17 +53,32 @@ std::optional<std::string> parse_rule(const json::value& value, fault_rule& rule
 
   if (auto* action = object->if_contains("action")) {
     auto parsed = action->is_string() ? action_named(action->get_string()) : std::nullopt;
-    if (!parsed) return "fault action must be one of status, drop, truncate, delay";
+    if (!parsed) return "fault action must be one of status, drop, truncate, delay, malformed, remote_failure";
     rule.action = *parsed;
   }
   if (rule.action == fault_action::truncate && rule.target != endpoint::cdn)
     return "truncate applies to the cdn endpoint only";
+  if (rule.action == fault_action::malformed && rule.target == endpoint::cdn)
+    return "malformed applies to the JSON endpoints only (generate, get_job, get_asset, get_bulk)";
+  if (rule.action == fault_action::remote_failure && rule.target != endpoint::get_job)
+    return "remote_failure applies to the get_job endpoint only";
+
+  if (auto* probability = object->if_contains("probability")) {
+    boost::system::error_code ec;
+    double p = probability->is_number() ? probability->to_number<double>(ec) : 0.0;
+    if (ec || !(p > 0.0 && p <= 1.0)) return "fault probability must be a number greater than 0 and at most 1";
+    rule.probability = p;
+    if (!object->contains("count")) rule.remaining = fault_rule::unlimited;
+  }
+  std::int64_t seed = 0x5eed0000 + static_cast<std::int64_t>(position);
+  if (auto problem = read_integer(*object, "seed", 0, 0xFFFFFFFF, seed)) return problem;
+  rule.random.seed(static_cast<std::mt19937::result_type>(seed));
 
   std::int64_t count = rule.remaining, status = rule.status, delay_ms = rule.delay.count();
   if (auto problem = read_integer(*object, "count", 1, 1'000'000'000, count)) return problem;
   if (auto problem = read_integer(*object, "status", 100, 599, status)) return problem;
   if (auto problem = read_integer(*object, "delay_ms", 0, 3'600'000, delay_ms)) return problem;
-  rule.remaining = static_cast<int>(count);
+  rule.remaining = count;
   rule.status = static_cast<unsigned>(status);
   rule.delay = std::chrono::milliseconds(delay_ms);
   if (auto* body = object->if_contains("body")) {
@@ -84,7 +101,7 @@ std::optional<std::string> fault_plan::replace(std::string_view json_array) {
   std::vector<fault_rule> rules;
   for (const auto& value : parsed.get_array()) {
     fault_rule rule;
-    if (auto problem = parse_rule(value, rule)) return problem;
+    if (auto problem = parse_rule(value, rules.size(), rule)) return problem;
     rules.push_back(std::move(rule));
   }
   rules_ = std::move(rules);
@@ -97,7 +114,9 @@ std::optional<fault_rule> fault_plan::take(endpoint e) {
   if (e == endpoint::dry_run) e = endpoint::generate;
   for (auto& rule : rules_) {
     if (rule.target != e || rule.remaining == 0) continue;
-    --rule.remaining;
+    if (rule.probability < 1.0 && std::uniform_real_distribution<double>(0.0, 1.0)(rule.random) >= rule.probability)
+      continue;
+    if (rule.remaining != fault_rule::unlimited) --rule.remaining;
     return rule;
   }
   return std::nullopt;
