@@ -11,6 +11,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/url.hpp>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "soundtrackd/config/config.hpp"
@@ -21,6 +22,8 @@
 #include "soundtrackd/db/sqlite_job_store.hpp"
 #include "soundtrackd/db/store_thread.hpp"
 #include "soundtrackd/http/client.hpp"
+#include "soundtrackd/http/status_server.hpp"
+#include "soundtrackd/queue/status_report.hpp"
 #include "soundtrackd/queue/scheduler.hpp"
 #include "soundtrackd/scenario/api_client.hpp"
 #include "soundtrackd/util/log.hpp"
@@ -61,6 +64,17 @@ std::string origin_of(const std::string& base_url) {
   for (auto& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   std::string port = url->has_port() ? std::string(url->port()) : (scheme == "https" ? "443" : "80");
   return scheme + "://" + host + ":" + port;
+}
+
+// The status server's bearer token: the file's first line. Never logged.
+std::string read_token(const std::string& path) {
+  if (path.empty()) return {};
+  std::ifstream in(path);
+  std::string token;
+  if (!in || !std::getline(in, token)) throw std::runtime_error("cannot read server.token_file " + path);
+  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+  if (token.empty()) throw std::runtime_error("server.token_file " + path + " is empty");
+  return token;
 }
 
 // Staging files live beside the database, on the same file system, group-writable.
@@ -149,6 +163,23 @@ int run_daemon(const options& opt) {
                                  http.set_authorization(basic_authorization(*fresh));
                              });
 
+  std::unique_ptr<http::status_server> server;
+  if (!cfg.server.listen.empty()) {
+    try {
+      server = std::make_unique<http::status_server>(
+          io.get_executor(), cfg.server.listen, read_token(cfg.server.token_file),
+          [&](std::string_view method, std::string_view target) {
+            return queue::status_reply(scheduler.stats(), method, target);
+          },
+          log);
+    } catch (const std::exception& e) {
+      log->critical("{}", e.what());
+      return exit_usage;
+    }
+    server->start();
+    log->info("status server listening on {}", server->address());
+  }
+
   asio::signal_set stop_signals(io, SIGTERM, SIGINT);
   asio::steady_timer grace(io);
   std::function<void()> on_stop_signal = [&] {
@@ -214,18 +245,18 @@ int run_daemon(const options& opt) {
         exit_code = exit_failure;
       }
     }
+    if (server) server->stop();
     stop_signals.cancel();
     reload_signal.cancel();
     heartbeat.cancel();
     grace.cancel();
     http.close_idle();
+    io.stop();  // everything is persisted; idle keep-alive clients of the status server need not be waited for
   });
   sd_notify(0, "READY=1");
   log->info("processing queue {} (max_running {}, {} requests/s)", cfg.database.path, cfg.queue.max_running,
             cfg.api.max_requests_per_second);
-  if (!cfg.server.listen.empty())
-    log->warn("server.listen = \"{}\": the status server (health, metrics, job API) is not part of this build yet; "
-              "nothing listens", cfg.server.listen);
+
   io.run();
   auto st = scheduler.stats();
   log->info("stopped: {} submitted, {} succeeded, {} failed this run", st.submitted, st.succeeded, st.failed);

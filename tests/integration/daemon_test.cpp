@@ -193,14 +193,21 @@ TEST(Daemon, AWriterHoldingTheLockForTenSecondsDelaysButLosesNothing) {
   emulator_options eo;
   eo.job_duration = "1s";
   daemon_setup stage(eo);
+  stage.listen_on_any_port();
   stage.insert_rows(20);
   auto daemon = stage.start();
   ASSERT_TRUE(wait_until([&] { return stage.count("status = 'running'") != "0"; }, 20));
+  const auto health = stage.status_url(20) + "/healthz";
   {
     auto holder = stage.open_db();
     holder.busy_timeout(std::chrono::seconds(5));  // the daemon writes often, briefly
     holder.exec("BEGIN IMMEDIATE");
-    std::this_thread::sleep_for(std::chrono::seconds(10));
+    // The status server answers from memory: the lock does not stop it.
+    for (int i = 0; i < 10; ++i) {
+      auto r = run({"/usr/bin/curl", "-sS", "--max-time", "2", health});
+      EXPECT_EQ(r.output, "ok\n") << "second " << i;
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
     holder.exec("COMMIT");
   }
   ASSERT_TRUE(wait_until([&] { return stage.count("status = 'succeeded'") == "20"; }, 30))
@@ -259,4 +266,20 @@ TEST(Daemon, ACancelIsNoticedWithinAScanIntervalEvenBetweenPolls) {
   daemon->signal(SIGTERM);
   EXPECT_EQ(daemon->wait(10), 0);
   EXPECT_EQ(stage.count("status = 'cancelled'"), "1");
+}
+
+TEST(Daemon, StatusServerAnswersHealthAndMetricsAndLogsItsAddress) {
+  daemon_setup stage;
+  stage.listen_on_any_port();
+  stage.insert_rows(3);
+  auto daemon = stage.start();
+  const auto base = stage.status_url(20);
+  ASSERT_TRUE(wait_until([&] { return stage.count("status = 'succeeded'") == "3"; }, 30));
+  EXPECT_EQ(run({"/usr/bin/curl", "-sS", base + "/healthz"}).output, "ok\n");
+  auto metrics = run({"/usr/bin/curl", "-sS", base + "/metrics"}).output;
+  EXPECT_NE(metrics.find("soundtrackd_jobs_succeeded_total 3\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("soundtrackd_ambiguous_resubmits_total 0\n"), std::string::npos) << metrics;
+  EXPECT_EQ(run({"/usr/bin/curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", base + "/nope"}).output, "404");
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait(10), 0);
 }

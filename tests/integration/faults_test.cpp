@@ -86,6 +86,7 @@ TEST(Faults, RejectedCredentialsPauseTheQueueWithOneClearError) {
   emulator_options eo;
   eo.api_secret = "the-right-secret";
   daemon_setup stage(eo);
+  stage.listen_on_any_port();
   stage.insert_rows(5);
   // The daemon is given another secret than the emulator expects.
   background_process daemon({SOUNDTRACKD_BIN, "--config", stage.config_path(), "--exit-when-idle"},
@@ -94,6 +95,9 @@ TEST(Faults, RejectedCredentialsPauseTheQueueWithOneClearError) {
   ASSERT_TRUE(wait_until([&] { return read_file(stage.dir() / "daemon.log").find("queue paused") != std::string::npos; },
                          20));
   EXPECT_EQ(daemon.wait(1.5), -1) << "--exit-when-idle must keep waiting while paused";
+  auto health = run({"/usr/bin/curl", "-sS", "-w", " %{http_code}", stage.status_url(5) + "/healthz"}).output;
+  EXPECT_EQ(health.rfind("paused: HTTP 401 from POST /v1/generate/custom/model_minimax-music-2-6", 0), 0u) << health;
+  EXPECT_NE(health.find(" 503"), std::string::npos) << health;
   daemon.signal(SIGTERM);
   EXPECT_EQ(daemon.wait(10), 0);
   auto log = read_file(stage.dir() / "daemon.log");

@@ -62,3 +62,29 @@ std::string daemon_setup::count(const std::string& where_sql) const {
 }
 
 }  // namespace soundtrackd::test
+
+namespace soundtrackd::test {
+
+void daemon_setup::listen_on_any_port() {
+  auto config = read_file(config_path());
+  config.replace(config.find("listen = \"\""), 11, "listen = \"127.0.0.1:0\"");
+  write_file(config_path(), config);
+}
+
+std::string daemon_setup::status_url(double timeout_seconds) const {
+  const std::string marker = "status server listening on ";
+  std::string url;
+  wait_until(
+      [&] {
+        auto log = read_file(dir_ / "daemon.log");
+        auto at = log.find(marker);
+        if (at == std::string::npos) return false;
+        url = log.substr(at + marker.size(), log.find('\n', at) - at - marker.size());
+        return true;
+      },
+      timeout_seconds);
+  if (url.empty()) throw std::runtime_error("the daemon did not log its status server address");
+  return url;
+}
+
+}  // namespace soundtrackd::test

@@ -36,6 +36,10 @@ class daemon_setup {
   // soundtrackd in the background (no --exit-when-idle); output in dir/daemon.log.
   std::unique_ptr<background_process> start() const;
   std::string count(const std::string& where_sql) const;  // SELECT count(*) FROM jobs WHERE ...
+  // Turns the status server on (127.0.0.1, any port); status_url() then reads the address
+  // the started daemon logs, waiting up to `timeout_seconds`.
+  void listen_on_any_port();
+  std::string status_url(double timeout_seconds) const;
 
  private:
   temp_dir dir_;
