@@ -65,6 +65,8 @@ double scheduler::random01() { return std::uniform_real_distribution<double>(0.0
 scheduler_stats scheduler::stats() const {
   auto s = stats_;
   s.in_flight = active_.size();
+  // The API's refusal says more than the spend limit when both hold.
+  s.paused_reason = !api_pause_reason_.empty() ? api_pause_reason_ : spend_pause_reason_;
   return s;
 }
 
@@ -212,14 +214,14 @@ asio::awaitable<int> scheduler::spend_allowance() {
                                                    : (unpriced == 0 ? 1 : 0);
   const bool over = spent >= limit;
   if (over && !spend_paused_) {
-    stats_.paused_reason = "spend limit reached (" + std::to_string(static_cast<long long>(spent)) + " of " +
-                           std::to_string(static_cast<long long>(limit)) + " creative units in the last 24 h)";
+    spend_pause_reason_ = "spend limit reached (" + std::to_string(static_cast<long long>(spent)) + " of " +
+                          std::to_string(static_cast<long long>(limit)) + " creative units in the last 24 h)";
     log_->error("{}: submissions paused until the rolling window allows more; running jobs continue",
-                stats_.paused_reason);
+                spend_pause_reason_);
   } else if (!over && spend_paused_) {
     log_->info("spend back under spend_limit_cu ({:.1f} of {:.1f} in the last 24 h): submissions resume", spent,
                limit);
-    stats_.paused_reason.clear();
+    spend_pause_reason_.clear();
   }
   spend_paused_ = over;
   co_return allowed;
@@ -514,11 +516,11 @@ void scheduler::pause_queue(const std::string& reason) {
   ++pause_count_;
   auto delay = backoff_delay(policy_.retry_backoff, policy_.retry_backoff_max, pause_count_, 1.0);
   paused_until_ = std::chrono::steady_clock::now() + delay;
-  if (stats_.paused_reason.empty())
+  if (api_pause_reason_.empty())
     log_->error("queue paused: {}; rows stay queued, checking again in {}", reason, format_duration(delay));
   else
     log_->info("queue still paused ({}); checking again in {}", reason, format_duration(delay));
-  stats_.paused_reason = reason;
+  api_pause_reason_ = reason;
 }
 
 void scheduler::note_rate_limit(const scenario::api_error& error) {
@@ -554,9 +556,9 @@ void scheduler::recover_rate() {
 }
 
 void scheduler::resume_queue() {
-  if (stats_.paused_reason.empty()) return;
+  if (api_pause_reason_.empty()) return;
   log_->info("queue resumed: the API accepts requests again");
-  stats_.paused_reason.clear();
+  api_pause_reason_.clear();
   paused_until_.reset();
   pause_count_ = 0;
 }
