@@ -19,6 +19,13 @@ struct enqueue_options {
   std::optional<std::string> lyrics_file;  // read into request.lyrics when the command runs
 };
 
+struct import_options {
+  std::string path;                   // "-": standard input
+  std::optional<std::string> format;  // "jsonl" or "csv"; validated by the parser
+  std::optional<std::string> batch;   // replaces every request's batch
+  bool json = false;
+};
+
 struct status_options {
   std::optional<std::string> batch;
   bool json = false;
@@ -57,6 +64,7 @@ struct export_options {
 // Opens the database without migrating, applies what is pending and reports the version.
 int run_migrate(const std::string& db_path);
 int run_enqueue(db::queue_admin& admin, const enqueue_options& options);
+int run_import(db::queue_admin& admin, const import_options& options);
 int run_status(db::queue_admin& admin, const status_options& options);
 int run_list(db::queue_admin& admin, const list_options& options);
 int run_show(db::queue_admin& admin, const show_options& options);

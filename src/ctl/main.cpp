@@ -69,6 +69,24 @@ CLI::App* add_enqueue(CLI::App& app, enqueue_options& o) {
   return cmd;
 }
 
+CLI::App* add_import(CLI::App& app, import_options& o) {
+  auto* cmd = app.add_subcommand("import", "Add many requests from a JSON Lines or CSV file, all or none");
+  cmd->footer(
+      "JSON Lines: one object per line, keys are the column names (prompt, lyrics, is_instrumental, "
+      "lyrics_optimizer, sample_rate, bitrate, priority, batch, name, run_after, max_attempts); only "
+      "prompt is required. CSV: a header row of those names, then one row per request; an empty cell "
+      "is the column default. The format comes from the extension (.jsonl, .ndjson, .json, .csv) or "
+      "--format; standard input without --format is JSON Lines when it starts with '{', else CSV. "
+      "One transaction: a bad line (named with its number and field) leaves the queue unchanged. "
+      "The import holds the write lock while it reads, so the daemon waits for it.");
+  cmd->add_option("file", o.path, "The file, or - for standard input")->required();
+  cmd->add_option("--format", o.format, "jsonl or csv (default: from the file name)")
+      ->check(CLI::IsMember({"jsonl", "csv"}));
+  cmd->add_option("--batch", o.batch, "Put every request into this batch (replaces the file's batch)");
+  cmd->add_flag("--json", o.json, "JSON output: count, first_id, last_id");
+  return cmd;
+}
+
 CLI::App* add_status(CLI::App& app, status_options& o) {
   auto* cmd = app.add_subcommand("status", "Rows by status, progress, rate and ETA");
   cmd->add_option("--batch", o.batch, "Only this batch");
@@ -150,6 +168,7 @@ int main(int argc, char** argv) {
 
   auto* migrate = app.add_subcommand("migrate", "Apply pending schema migrations and print the version");
   enqueue_options enqueue;
+  import_options import_file;
   status_options status;
   list_options list;
   show_options show;
@@ -158,6 +177,7 @@ int main(int argc, char** argv) {
   export_options export_files;
   const std::vector<command> commands{
       {add_enqueue(app, enqueue), [&](db::queue_admin& admin) { return run_enqueue(admin, enqueue); }},
+      {add_import(app, import_file), [&](db::queue_admin& admin) { return run_import(admin, import_file); }},
       {add_status(app, status), [&](db::queue_admin& admin) { return run_status(admin, status); }},
       {add_list(app, list), [&](db::queue_admin& admin) { return run_list(admin, list); }},
       {add_show(app, show), [&](db::queue_admin& admin) { return run_show(admin, show); }},

@@ -1,12 +1,14 @@
-// The soundtrackctl commands that change the database: migrate, enqueue, cancel and retry.
+// The soundtrackctl commands that change the database: migrate, enqueue, import, cancel and retry.
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
+#include <vector>
 
 #include "commands.hpp"
+#include "output.hpp"
 #include "soundtrackd/db/migrations.hpp"
 #include "soundtrackd/db/queue_database.hpp"
 #include "time_text.hpp"
@@ -49,6 +51,51 @@ int run_enqueue(db::queue_admin& admin, const enqueue_options& options) {
   if (options.lyrics_file) request.lyrics = read_lyrics_file(*options.lyrics_file);
   // The id alone on its line: scripts capture it with $(soundtrackctl enqueue ...).
   std::cout << admin.enqueue(request) << '\n';
+  return exit_ok;
+}
+
+int run_import(db::queue_admin& admin, const import_options& options) {
+  const bool from_stdin = options.path == "-";
+  std::optional<db::import_format> format;
+  if (options.format)
+    format = db::parse_import_format(*options.format);
+  else if (!from_stdin)
+    format = db::import_format_of_path(options.path);
+  if (!format && !from_stdin) {
+    std::cerr << "soundtrackctl: cannot tell the format of " << options.path
+              << " from its name; name it .jsonl or .csv, or pass --format jsonl|csv\n";
+    return exit_usage;
+  }
+
+  // A large buffer: the reader takes one character at a time from it.
+  std::vector<char> buffer(1 << 20);
+  std::ifstream in;
+  in.rdbuf()->pubsetbuf(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+  in.open(from_stdin ? "/dev/stdin" : options.path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + options.path + ": " + std::strerror(errno));
+  if (!format) format = in.peek() == '{' ? db::import_format::json_lines : db::import_format::csv;
+
+  const std::string source = from_stdin ? "standard input" : options.path;
+  db::import_summary summary;
+  try {
+    summary = admin.import_requests(in, *format, options.batch);
+  } catch (const db::invalid_import_line& e) {
+    std::cerr << "soundtrackctl: " << source << ": " << e.what() << "; nothing was imported\n";
+    return exit_failure;
+  }
+
+  if (options.json) {
+    print_json(std::cout, boost::json::object{
+                              {"count", summary.count},
+                              {"first_id", summary.first_id ? boost::json::value(*summary.first_id) : nullptr},
+                              {"last_id", summary.last_id ? boost::json::value(*summary.last_id) : nullptr},
+                          });
+  } else if (summary.count == 0) {
+    std::cout << "imported nothing: " << source << " holds no requests\n";
+  } else {
+    std::cout << "imported " << summary.count << (summary.count == 1 ? " request" : " requests") << ", ids "
+              << *summary.first_id << " to " << *summary.last_id << '\n';
+  }
   return exit_ok;
 }
 

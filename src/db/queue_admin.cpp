@@ -1,9 +1,6 @@
 // Queue administration for soundtrackctl: listing, counting, cancelling, retrying and exporting rows.
 #include "soundtrackd/db/queue_admin.hpp"
 
-#include <sqlite3.h>
-
-#include <cstdio>
 #include <stdexcept>
 #include <utility>
 
@@ -121,56 +118,7 @@ std::string to_json_array(const std::vector<job_status>& statuses) {
   return json;
 }
 
-struct check_failure {
-  std::string field;  // "sample_rate"
-  std::string rule;   // "must be a positive integer"
-};
-
-// Splits the schema's constraint names, "<column>_must_be_<rule>", out of SQLite's message
-// "CHECK constraint failed: <name>".
-std::optional<check_failure> parse_check_failure(const db_error& e) {
-  if (e.code() != SQLITE_CONSTRAINT_CHECK) return std::nullopt;
-  constexpr std::string_view prefix = "CHECK constraint failed: ";
-  std::string_view message = e.what();
-  auto start = message.find(prefix);
-  if (start == std::string_view::npos) return std::nullopt;
-  auto name = message.substr(start + prefix.size());
-  name = name.substr(0, name.find_first_of(" ("));
-
-  constexpr std::string_view separator = "_must_be_";
-  auto split = name.find(separator);
-  if (split == std::string_view::npos) return std::nullopt;
-  // Some names end in advice: "..._must_be_epoch_seconds_use_unixepoch".
-  std::string rule = "must be " + std::string(name.substr(split + separator.size()));
-  if (auto advice = rule.find("_use_"); advice != std::string::npos) rule.replace(advice, 1, "; ");
-  for (auto& c : rule)
-    if (c == '_') c = ' ';
-  return check_failure{std::string(name.substr(0, split)), std::move(rule)};
-}
-
-// The value a failed CHECK on a number saw, for the message.
-std::optional<std::string> request_value(const job_request& r, std::string_view field) {
-  if (field == "sample_rate") return std::to_string(r.sample_rate);
-  if (field == "bitrate") return std::to_string(r.bitrate);
-  if (field == "priority") return std::to_string(r.priority);
-  if (field == "max_attempts" && r.max_attempts) return std::to_string(*r.max_attempts);
-  if (field == "run_after" && r.run_after) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%.15g", *r.run_after);  // 1893553445, not 1893553445.000000
-    return text;
-  }
-  return std::nullopt;
-}
-
 }  // namespace
-
-std::size_t code_points(std::string_view utf8) {
-  std::size_t count = 0;
-  // Every byte that is not a continuation byte (10xxxxxx) starts a character.
-  for (unsigned char c : utf8)
-    if ((c & 0xC0) != 0x80) ++count;
-  return count;
-}
 
 bool remote_job_may_have_audio(const std::string& remote_job_id, const std::optional<std::string>& last_error) {
   if (!last_error) return true;
@@ -181,22 +129,29 @@ bool remote_job_may_have_audio(const std::string& remote_job_id, const std::opti
 queue_admin::queue_admin(database& db) : db_(db), store_(db) {}
 
 std::int64_t queue_admin::enqueue(const job_request& request) {
-  // Checked here as well as by the schema: SQLite's message cannot say how long the text was.
-  if (auto n = code_points(request.prompt); n < 1 || n > max_prompt_characters)
-    throw invalid_request("prompt must be 1 to " + std::to_string(max_prompt_characters) + " characters (got " +
-                          std::to_string(n) + ")");
-  if (auto n = code_points(request.lyrics); n > max_lyrics_characters)
-    throw invalid_request("lyrics must be at most " + std::to_string(max_lyrics_characters) + " characters (got " +
-                          std::to_string(n) + ")");
-  try {
-    return store_.insert(request);
-  } catch (const db_error& e) {
-    auto failure = parse_check_failure(e);
-    if (!failure) throw;
-    std::string message = failure->field + " " + failure->rule;
-    if (auto value = request_value(request, failure->field)) message += " (got " + *value + ")";
-    throw invalid_request(message);
-  }
+  validate(request);
+  return store_.insert(request);
+}
+
+import_summary queue_admin::import_requests(std::istream& in, import_format format,
+                                            const std::optional<std::string>& batch) {
+  import_summary summary;
+  transaction tx(db_);
+  read_requests(in, format, [&](std::size_t line, job_request&& request) {
+    if (batch) request.batch = batch;
+    std::int64_t id = 0;
+    try {
+      id = store_.insert_in_transaction(request);
+    } catch (const db_error& e) {
+      // validate() holds every CHECK, so this is a trigger or a schema changed by hand.
+      throw db_error(e.code(), "line " + std::to_string(line) + ": " + e.what());
+    }
+    if (!summary.first_id) summary.first_id = id;
+    summary.last_id = id;
+    ++summary.count;
+  });
+  tx.commit();
+  return summary;
 }
 
 queue_counts queue_admin::counts(const std::optional<std::string>& batch, epoch_seconds since) {

@@ -399,13 +399,17 @@ std::string_view sqlite_job_store::next_due_time_sql() { return select_next_due_
 
 std::int64_t sqlite_job_store::insert(const job_request& r) {
   transaction tx(db_);
+  auto id = insert_in_transaction(r);
+  tx.commit();
+  return id;
+}
+
+std::int64_t sqlite_job_store::insert_in_transaction(const job_request& r) {
   db_.cached(insert_job_sql)
       .bind_all(r.prompt, r.lyrics, r.is_instrumental, r.lyrics_optimizer, r.sample_rate, r.bitrate, r.priority,
                 r.batch, r.name, r.run_after, r.max_attempts)
       .execute();
-  auto id = db_.last_insert_rowid();
-  tx.commit();
-  return id;
+  return db_.last_insert_rowid();
 }
 
 std::optional<job_row> sqlite_job_store::find(std::int64_t id) {

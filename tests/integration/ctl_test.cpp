@@ -404,3 +404,93 @@ TEST_F(CtlTest, ExportRefusesDataThatDoesNotMatchItsSha256) {
 }
 
 }  // namespace
+
+TEST_F(CtlTest, ImportsJsonLinesInOneGoAndPrintsTheIds) {
+  enqueue({"--prompt", "before"});
+  write_file(dir_ / "night.jsonl",
+             "{\"prompt\": \"a\", \"batch\": \"night\", \"name\": \"First\"}\n"
+             "\n"
+             "{\"prompt\": \"b\", \"is_instrumental\": true, \"sample_rate\": 32000, \"run_after\": 1893553445}\n"
+             "{\"prompt\": \"c\", \"lyrics\": \"[Verse]\\nla\", \"max_attempts\": 2, \"priority\": 3}\n");
+  EXPECT_EQ(ok({"import", (dir_ / "night.jsonl").string()}), "imported 3 requests, ids 2 to 4\n");
+
+  auto rows = ok_json({"list", "--json"}).as_array();
+  ASSERT_EQ(rows.size(), 4u);
+  auto b = ok_json({"show", "3", "--json"}).as_object();
+  EXPECT_EQ(b.at("prompt").as_string(), "b");
+  EXPECT_EQ(b.at("is_instrumental").as_bool(), true);
+  EXPECT_EQ(b.at("sample_rate").as_int64(), 32000);
+  EXPECT_EQ(b.at("run_after").to_number<double>(), 1893553445.0);
+  EXPECT_EQ(b.at("status").as_string(), "queued");
+  EXPECT_EQ(text_column(2, "name"), "First");
+  EXPECT_EQ(text_column(4, "lyrics"), "[Verse]\nla");
+  EXPECT_EQ(text_column(4, "max_attempts"), "2");
+}
+
+TEST_F(CtlTest, ImportsCsvWithABatchOverrideAndJsonOutput) {
+  write_file(dir_ / "songs.csv",
+             "prompt,lyrics,batch,is_instrumental\r\n"
+             "\"piano, slow\",\"line one\nline \"\"two\"\"\",old,true\r\n"
+             "drums,,,\r\n");
+  auto summary = ok_json({"import", (dir_ / "songs.csv").string(), "--batch", "morning", "--json"}).as_object();
+  EXPECT_EQ(summary.at("count").as_int64(), 2);
+  EXPECT_EQ(summary.at("first_id").as_int64(), 1);
+  EXPECT_EQ(summary.at("last_id").as_int64(), 2);
+  EXPECT_EQ(text_column(1, "prompt"), "piano, slow");
+  EXPECT_EQ(text_column(1, "lyrics"), "line one\nline \"two\"");
+  EXPECT_EQ(text_column(1, "batch"), "morning");
+  EXPECT_EQ(text_column(1, "is_instrumental"), "1");
+  EXPECT_EQ(text_column(2, "batch"), "morning");
+  EXPECT_EQ(text_column(2, "is_instrumental"), "0");
+}
+
+TEST_F(CtlTest, ABadImportLineLeavesTheQueueUnchanged) {
+  enqueue({"--prompt", "before"});
+  write_file(dir_ / "bad.jsonl",
+             "{\"prompt\": \"a\"}\n"
+             "{\"prompt\": \"b\"}\n"
+             "{\"prompt\": \"c\", \"sample_rate\": \"abc\"}\n"
+             "{\"prompt\": \"d\"}\n");
+  auto result = ctl({"import", (dir_ / "bad.jsonl").string()});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_TRUE(contains(result.output, (dir_ / "bad.jsonl").string() +
+                                          ": line 3: sample_rate must be a positive integer (got \"abc\"); "
+                                          "nothing was imported"))
+      << result.output;
+  EXPECT_EQ(ok_json({"list", "--json"}).as_array().size(), 1u);
+
+  write_file(dir_ / "bad.csv", "prompt,promt\nx,y\n");
+  result = ctl({"import", (dir_ / "bad.csv").string()});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_TRUE(contains(result.output, "line 1: unknown column \"promt\" (did you mean \"prompt\"?)")) << result.output;
+  EXPECT_EQ(ok_json({"list", "--json"}).as_array().size(), 1u);
+}
+
+TEST_F(CtlTest, ImportReadsStandardInputAndSniffsItsFormat) {
+  write_file(dir_ / "in.jsonl", "{\"prompt\": \"from a pipe\"}\n");
+  write_file(dir_ / "in.txt", "prompt,batch\nfrom csv,x\n");
+  const std::string ctl_command = std::string(SOUNDTRACKCTL_BIN) + " --config '" + config_path_.string() + "' --db '" +
+                                  db_path_.string() + "' import - ";
+  auto result = run({"/bin/sh", "-c", "cat '" + (dir_ / "in.jsonl").string() + "' | " + ctl_command});
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_EQ(result.output, "imported 1 request, ids 1 to 1\n");
+  result = run({"/bin/sh", "-c", ctl_command + "< '" + (dir_ / "in.txt").string() + "'"});
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_EQ(text_column(2, "batch"), "x");
+  result = run({"/bin/sh", "-c", ctl_command + "--format jsonl < '" + (dir_ / "in.txt").string() + "'"});
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_TRUE(contains(result.output, "standard input: line 1: not valid JSON")) << result.output;
+}
+
+TEST_F(CtlTest, ImportUsageErrorsExit2) {
+  write_file(dir_ / "night.txt", "{\"prompt\": \"a\"}\n");
+  auto result = ctl({"import", (dir_ / "night.txt").string()});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_TRUE(contains(result.output, "name it .jsonl or .csv, or pass --format jsonl|csv")) << result.output;
+  EXPECT_EQ(ctl({"import", (dir_ / "night.txt").string(), "--format", "xml"}).exit_code, 2);
+  EXPECT_EQ(ctl({"import"}).exit_code, 2);
+  EXPECT_EQ(ctl({"import", (dir_ / "night.txt").string(), "--format", "jsonl"}).exit_code, 0);
+  result = ctl({"import", (dir_ / "missing.jsonl").string()});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_TRUE(contains(result.output, "cannot read " + (dir_ / "missing.jsonl").string())) << result.output;
+}

@@ -6,38 +6,30 @@
 #include <functional>
 #include <iosfwd>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "soundtrackd/db/job_row.hpp"
 #include "soundtrackd/db/job_store.hpp"
+#include "soundtrackd/db/request_reader.hpp"
 #include "soundtrackd/db/sqlite_job_store.hpp"
 
 namespace soundtrackd::db {
 
 class database;
 
-// The limits of the CHECKs on jobs.prompt and jobs.lyrics (migrations/0001_init.sql).
-inline constexpr std::size_t max_prompt_characters = 2000;
-inline constexpr std::size_t max_lyrics_characters = 3500;
-
-// Unicode code points in UTF-8 text, counted as SQLite's length() counts them.
-std::size_t code_points(std::string_view utf8);
-
-// A request the schema refuses. what() names the field in words, e.g.
-// "prompt must be 1 to 2000 characters (got 2113)".
-class invalid_request : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
 // What `status` shows, and what its rate and ETA are computed from.
 struct queue_counts {
   status_counts counts;                             // every status, zero included
   std::int64_t succeeded_since = 0;                 // succeeded rows with finished_at >= `since`
   std::optional<epoch_seconds> first_submitted_at;  // the earliest submitted_at
+};
+
+struct import_summary {
+  std::int64_t count = 0;
+  std::optional<std::int64_t> first_id;  // the ids of one import are consecutive
+  std::optional<std::int64_t> last_id;
 };
 
 // Every member has an initializer, so a designated initializer may name only some of them.
@@ -106,10 +98,15 @@ class queue_admin {
  public:
   explicit queue_admin(database& db);
 
-  // Inserts a queued row; returns its id. Throws invalid_request when the schema refuses a
-  // value: the CHECK's name ("sample_rate_must_be_a_positive_integer") in words, with the value
-  // given. Prompt and lyrics lengths are checked first, to report the length found.
+  // Inserts a queued row; returns its id. Throws invalid_request (validate()) when the schema
+  // would refuse a value.
   std::int64_t enqueue(const job_request& request);
+
+  // Reads every request of `in` (read_requests) and inserts them in one BEGIN IMMEDIATE
+  // transaction with one prepared insert: all or none. A bad line throws invalid_import_line
+  // and leaves the database unchanged. `batch`, when given, replaces each request's batch.
+  // Holds the write lock while it reads, so a slow stdin delays the daemon's writes.
+  import_summary import_requests(std::istream& in, import_format format, const std::optional<std::string>& batch);
 
   // Counts by status of all rows, or of one batch. `since` bounds succeeded_since.
   queue_counts counts(const std::optional<std::string>& batch, epoch_seconds since);

@@ -74,6 +74,8 @@ class sqlite_job_store final : public job_store {
   // --- beyond the interface: the CLI, the API and tests ------------------------------
   // Inserts a queued row as a user would (created_at from the column default); returns its id.
   std::int64_t insert(const job_request& request);
+  // The same inside the caller's transaction (an import inserts many rows in one).
+  std::int64_t insert_in_transaction(const job_request& request);
   std::optional<job_row> find(std::int64_t id);
   std::vector<asset_row> assets_of(std::int64_t job_id);  // without the audio itself
   std::vector<job_event> events_of(std::int64_t job_id);  // oldest first

@@ -147,7 +147,7 @@ TEST_F(QueueAdminTest, EnqueueCountsPromptAndLyricsInCodePoints) {
   }
 }
 
-TEST_F(QueueAdminTest, EnqueueTranslatesCheckConstraintsIntoWords) {
+TEST_F(QueueAdminTest, EnqueueRefusesWhatTheChecksRefuseInWords) {
   job_request r;
   r.prompt = "ok";
   r.sample_rate = 0;
@@ -163,7 +163,7 @@ TEST_F(QueueAdminTest, EnqueueTranslatesCheckConstraintsIntoWords) {
     admin_.enqueue(r);
     FAIL() << "expected invalid_request";
   } catch (const invalid_request& e) {
-    EXPECT_STREQ(e.what(), "run_after must be epoch seconds; use unixepoch (got 1893553445000)");
+    EXPECT_STREQ(e.what(), "run_after must be epoch seconds from 0 to 253402300800 (got 1893553445000)");
   }
   r.run_after.reset();
   r.max_attempts = -1;
