@@ -9,6 +9,7 @@ packages=(
   libssl-dev libsqlite3-dev libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev
   libsystemd-dev libgtest-dev
   sqlite3 openssl ca-certificates curl procps
+  chromium chromium-driver python3-selenium  # the dashboard's browser test
 )
 [ "${1:-}" = "--sanitize" ] && packages+=(clang libclang-rt-14-dev)
 

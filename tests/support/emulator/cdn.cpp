@@ -15,8 +15,15 @@ namespace soundtrackd::emulator {
 
 namespace {
 
-// An MPEG-1 Layer III frame header (128 kbit/s, 44.1 kHz), what real MP3 files start with.
+// Each asset is a real MP3 stream, so browsers can play what the dashboard serves: MPEG-1
+// Layer III frames (128 kbit/s, 44.1 kHz, joint stereo, no padding: 417 bytes each) whose side
+// information is all zeros (no main data, so every frame decodes as silence), followed by
+// keystream bytes that decoders skip as ancillary data. The keystream keeps each asset's bytes
+// (and sha256) distinct.
 constexpr std::array<char, 4> mp3_frame_header = {'\xFF', '\xFB', '\x90', '\x64'};
+constexpr std::uint64_t mp3_frame_size = 417;
+constexpr std::uint64_t mp3_side_info_size = 32;
+constexpr std::uint64_t mp3_silent_prefix = mp3_frame_header.size() + mp3_side_info_size;
 
 std::array<unsigned char, 32> sha256(std::string_view bytes) {
   std::array<unsigned char, 32> digest{};
@@ -56,14 +63,20 @@ std::uint64_t asset_content::next_word() {
 std::size_t asset_content::read(std::span<char> out) {
   auto count = static_cast<std::size_t>(std::min<std::uint64_t>(out.size(), remaining()));
   std::size_t written = 0;
-  while (written < count && position_ < mp3_frame_header.size()) out[written++] = mp3_frame_header[position_++];
   while (written < count) {
+    auto in_frame = position_ % mp3_frame_size;
+    if (in_frame < mp3_silent_prefix) {
+      out[written++] = in_frame < mp3_frame_header.size() ? mp3_frame_header[in_frame] : '\0';
+      ++position_;
+      continue;
+    }
     if (word_used_ == word_.size()) {
       auto word = next_word();
       std::memcpy(word_.data(), &word, word_.size());
       word_used_ = 0;
     }
-    auto take = std::min(word_.size() - word_used_, count - written);
+    auto take = std::min({word_.size() - word_used_, count - written,
+                          static_cast<std::size_t>(mp3_frame_size - in_frame)});
     std::memcpy(out.data() + written, word_.data() + word_used_, take);
     word_used_ += take;
     written += take;

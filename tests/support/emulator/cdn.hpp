@@ -10,8 +10,8 @@
 namespace soundtrackd::emulator {
 
 // The bytes of one asset, produced on the fly so that a download of any size costs no memory:
-// an MP3 frame header (so sniffers see audio/mpeg) followed by a keystream seeded from the
-// asset id. The same id and size always give the same bytes, so a test can check a download
+// a silent but decodable MP3 stream (so sniffers see audio/mpeg and browsers play it) whose
+// ancillary bytes are a keystream seeded from the asset id. The same id and size always give the same bytes, so a test can check a download
 // against the sha256 the emulator reports.
 class asset_content {
  public:
