@@ -83,11 +83,27 @@ std::string staging_dir_for(const std::string& db_path) {
   return (p.parent_path() / (p.filename().string() + ".staging")).string();
 }
 
-void notify_status(const queue::scheduler& s) {
-  auto st = s.stats();
-  std::string line = "in flight " + std::to_string(st.in_flight) + ", submitted " + std::to_string(st.submitted) +
-                     ", succeeded " + std::to_string(st.succeeded) + ", failed " + std::to_string(st.failed);
-  if (!st.paused_reason.empty()) line = "paused: " + st.paused_reason + "; " + line;
+// STATUS= as `systemctl status` shows it: "running 12, queued 340, succeeded 1021, failed 3",
+// with the reason first while the queue is paused. "running" counts every row in flight
+// (submitting, running, downloading).
+std::string service_status_line(const db::status_counts& counts, const std::string& paused_reason) {
+  auto of = [&](db::job_status s) {
+    auto it = counts.by_status.find(s);
+    return it == counts.by_status.end() ? std::int64_t{0} : it->second;
+  };
+  const auto in_flight = of(db::job_status::submitting) + of(db::job_status::running) + of(db::job_status::downloading);
+  std::string line = "running " + std::to_string(in_flight) + ", queued " + std::to_string(of(db::job_status::queued)) +
+                     ", succeeded " + std::to_string(of(db::job_status::succeeded)) + ", failed " +
+                     std::to_string(of(db::job_status::failed));
+  if (!paused_reason.empty()) line = "paused: " + paused_reason + "; " + line;
+  return line;
+}
+
+// Counts the rows on the store thread (never on the loop) and sends STATUS=.
+asio::awaitable<void> notify_status(db::store_thread& store, const queue::scheduler& s) {
+  auto count_rows = [](db::job_store& st) { return st.counts(); };
+  auto counts = co_await store.run(count_rows);
+  auto line = service_status_line(counts, s.stats().paused_reason);
   sd_notifyf(0, "STATUS=%s", line.c_str());
 }
 
@@ -132,10 +148,12 @@ int run_daemon(const options& opt) {
     log->critical("cannot open the queue database {}: {}", cfg.database.path, e.what());
     return exit_usage;
   }
+  // Declared before the store thread, so the thread is joined (and its last answer posted)
+  // while the io_context still exists.
+  asio::io_context io;
   db::sqlite_job_store store(*database);
   db::store_thread store_thread(store, log);
 
-  asio::io_context io;
   http::client_options http_options;
   http_options.user_agent = std::string("soundtrackd/") + SOUNDTRACKD_VERSION;
   http_options.ca_file = cfg.api.ca_file;
@@ -223,13 +241,20 @@ int run_daemon(const options& opt) {
   asio::steady_timer heartbeat(io);
   std::uint64_t watchdog_usec = 0;
   const bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;
+  bool status_in_progress = false;
   const auto beat = watchdog ? std::chrono::microseconds(watchdog_usec / 3) : std::chrono::microseconds(5'000'000);
   std::function<void()> on_beat = [&] {
     heartbeat.expires_after(std::min<std::chrono::microseconds>(beat, std::chrono::seconds(5)));
     heartbeat.async_wait([&](auto ec) {
       if (ec) return;
       if (watchdog) sd_notify(0, "WATCHDOG=1");
-      notify_status(scheduler);
+      if (!status_in_progress) {  // a database locked by another program must not pile up queries
+        status_in_progress = true;
+        asio::co_spawn(io, notify_status(store_thread, scheduler), [&](std::exception_ptr e) {
+          status_in_progress = false;
+          if (e) log->debug("STATUS= not updated: the row counts could not be read");
+        });
+      }
       on_beat();
     });
   };

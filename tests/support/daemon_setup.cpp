@@ -49,9 +49,11 @@ command_result daemon_setup::run_until_idle(int timeout_seconds) const {
              credentials_env());
 }
 
-std::unique_ptr<background_process> daemon_setup::start() const {
+std::unique_ptr<background_process> daemon_setup::start(const std::vector<std::string>& extra_env) const {
+  auto env = credentials_env();
+  env.insert(env.end(), extra_env.begin(), extra_env.end());
   return std::make_unique<background_process>(std::vector<std::string>{SOUNDTRACKD_BIN, "--config", config_path()},
-                                              credentials_env(), dir_ / "daemon.log");
+                                              env, dir_ / "daemon.log");
 }
 
 std::string daemon_setup::count(const std::string& where_sql) const {

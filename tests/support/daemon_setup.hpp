@@ -34,7 +34,8 @@ class daemon_setup {
   // soundtrackd --config ... --exit-when-idle, bounded by `timeout_seconds`.
   command_result run_until_idle(int timeout_seconds = 120) const;
   // soundtrackd in the background (no --exit-when-idle); output in dir/daemon.log.
-  std::unique_ptr<background_process> start() const;
+  // `extra_env` entries ("NAME=value") are added to (or replace) the credentials' ones.
+  std::unique_ptr<background_process> start(const std::vector<std::string>& extra_env = {}) const;
   std::string count(const std::string& where_sql) const;  // SELECT count(*) FROM jobs WHERE ...
   // Turns the status server on (127.0.0.1, any port); status_url() then reads the address
   // the started daemon logs, waiting up to `timeout_seconds`.

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <thread>
@@ -40,6 +41,32 @@ temp_dir::~temp_dir() {
   std::filesystem::remove_all(path_, ec);
 }
 
+namespace {
+
+std::vector<char*> c_strings(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (auto& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+// This process's environment with `overrides` ("NAME=value") replacing same-named entries:
+// a child sees the test's value even when the test runner's environment has one too.
+std::vector<std::string> environment_with(const std::vector<std::string>& overrides) {
+  auto name_of = [](const std::string& entry) { return entry.substr(0, entry.find('=')); };
+  std::vector<std::string> result;
+  for (char** e = environ; *e; ++e) {
+    std::string entry(*e);
+    bool overridden = std::any_of(overrides.begin(), overrides.end(),
+                                  [&](const std::string& o) { return name_of(o) == name_of(entry); });
+    if (!overridden) result.push_back(std::move(entry));
+  }
+  result.insert(result.end(), overrides.begin(), overrides.end());
+  return result;
+}
+
+}  // namespace
+
 command_result run(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
   int pipefd[2];
   if (pipe(pipefd) != 0) throw std::runtime_error("pipe failed");
@@ -51,14 +78,10 @@ command_result run(const std::vector<std::string>& argv, const std::vector<std::
   std::vector<char*> args;
   for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
-  for (auto& e : env) env_strings.push_back(e);
-  std::vector<char*> envp;
-  for (auto& e : env_strings) envp.push_back(e.data());
-  envp.push_back(nullptr);
+  auto env_strings = environment_with(env);
+  auto envp = c_strings(env_strings);
   pid_t pid;
-  int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), envp.data());
+  int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   close(pipefd[1]);
   if (rc != 0) {
@@ -76,17 +99,6 @@ command_result run(const std::vector<std::string>& argv, const std::vector<std::
   return result;
 }
 
-namespace {
-
-std::vector<char*> c_strings(std::vector<std::string>& strings) {
-  std::vector<char*> out;
-  for (auto& s : strings) out.push_back(s.data());
-  out.push_back(nullptr);
-  return out;
-}
-
-}  // namespace
-
 background_process::background_process(const std::vector<std::string>& argv, const std::vector<std::string>& env,
                                        const std::filesystem::path& output_file) {
   posix_spawn_file_actions_t actions;
@@ -94,9 +106,7 @@ background_process::background_process(const std::vector<std::string>& argv, con
   posix_spawn_file_actions_addopen(&actions, 1, output_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
   std::vector<std::string> args = argv;
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
-  for (auto& e : env) env_strings.push_back(e);
+  auto env_strings = environment_with(env);
   auto argv_c = c_strings(args);
   auto envp = c_strings(env_strings);
   int rc = posix_spawn(&pid_, argv_c[0], &actions, nullptr, argv_c.data(), envp.data());
