@@ -1,10 +1,13 @@
 // The soundtrackctl commands: parsed options in, text or JSON on stdout, an exit code out.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "soundtrackd/util/time.hpp"
 
 #include "soundtrackd/db/queue_admin.hpp"
 
@@ -61,6 +64,25 @@ struct export_options {
   bool json = false;
 };
 
+struct watch_options {
+  std::optional<std::string> batch;
+  duration interval = std::chrono::seconds(1);
+};
+
+struct prune_options {
+  duration older_than{};
+  bool keep_audio = false;
+  std::optional<std::string> batch;
+  bool no_vacuum = false;
+  bool json = false;
+};
+
+struct backup_options {
+  std::string path;
+  bool force = false;
+  bool json = false;
+};
+
 // Opens the database without migrating, applies what is pending and reports the version.
 int run_migrate(const std::string& db_path);
 int run_enqueue(db::queue_admin& admin, const enqueue_options& options);
@@ -71,5 +93,8 @@ int run_show(db::queue_admin& admin, const show_options& options);
 int run_cancel(db::queue_admin& admin, const cancel_options& options);
 int run_retry(db::queue_admin& admin, const retry_options& options);
 int run_export(db::queue_admin& admin, const export_options& options);
+int run_watch(db::queue_admin& admin, const watch_options& options);
+int run_prune(db::queue_admin& admin, const prune_options& options);
+int run_backup(db::queue_admin& admin, const backup_options& options);
 
 }  // namespace soundtrackd::ctl

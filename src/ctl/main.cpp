@@ -150,6 +150,60 @@ CLI::App* add_export(CLI::App& app, export_options& o) {
   return cmd;
 }
 
+// A duration option ("1s", "30d") parsed while the command line is, so a bad one is a usage error.
+CLI::Option* add_duration_option(CLI::App* cmd, const std::string& name, duration& target, const std::string& help) {
+  return cmd->add_option_function<std::string>(
+      name,
+      [name, &target](const std::string& text) {
+        auto d = config::parse_duration(text);
+        if (!d) throw CLI::ValidationError(name, d.error_message());
+        if (d->count() <= 0) throw CLI::ValidationError(name, "must be more than 0");
+        target = *d;
+      },
+      help);
+}
+
+CLI::App* add_watch(CLI::App& app, watch_options& o) {
+  auto* cmd = app.add_subcommand("watch", "Show progress (counts, rate, ETA) until nothing is left to do");
+  cmd->footer(
+      "On a terminal one progress bar is redrawn in place; otherwise one line is printed whenever the "
+      "counts change. Returns when no row (of the batch) is queued, submitting, running or "
+      "downloading: exit 0 when none failed, 1 when some failed (list them with list --status "
+      "failed) or when there are no rows at all (a mistyped batch).");
+  cmd->add_option("--batch", o.batch, "Only this batch");
+  add_duration_option(cmd, "--interval", o.interval, "How often to look (default 1s)");
+  return cmd;
+}
+
+CLI::App* add_prune(CLI::App& app, prune_options& o) {
+  auto* cmd = app.add_subcommand("prune", "Delete old finished rows and reclaim their space");
+  cmd->footer(
+      "Finished rows (succeeded, failed, cancelled) that finished longer ago than --older-than are "
+      "deleted with their events and stored audio: export the audio first. With --keep-audio, "
+      "succeeded rows and their audio stay and only their event timeline goes; failed and cancelled "
+      "rows are deleted. Then VACUUM rewrites the file to give the space back to the file system: it "
+      "holds the write lock meanwhile (soundtrackd's writes wait and are retried) and needs free disk "
+      "space as large as the database. With --no-vacuum the freed pages are only reused by later rows.");
+  add_duration_option(cmd, "--older-than", o.older_than, "Age, e.g. 30d, 12h")->required();
+  cmd->add_flag("--keep-audio", o.keep_audio, "Keep succeeded rows and their audio; drop only their events");
+  cmd->add_option("--batch", o.batch, "Only this batch");
+  cmd->add_flag("--no-vacuum", o.no_vacuum, "Do not VACUUM afterwards");
+  cmd->add_flag("--json", o.json, "JSON output");
+  return cmd;
+}
+
+CLI::App* add_backup(CLI::App& app, backup_options& o) {
+  auto* cmd = app.add_subcommand("backup", "Write a consistent copy of the database, while soundtrackd runs");
+  cmd->footer(
+      "VACUUM INTO: the copy is one snapshot, read in one read transaction, so soundtrackd keeps "
+      "writing meanwhile (WAL mode). It is written beside FILE as FILE.partial, checked with PRAGMA "
+      "integrity_check, then renamed to FILE.");
+  cmd->add_option("file", o.path, "Where to write the copy")->required();
+  cmd->add_flag("--force", o.force, "Replace FILE when it exists");
+  cmd->add_flag("--json", o.json, "JSON output");
+  return cmd;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -175,6 +229,9 @@ int main(int argc, char** argv) {
   cancel_options cancel;
   retry_options retry;
   export_options export_files;
+  watch_options watch;
+  prune_options prune;
+  backup_options backup;
   const std::vector<command> commands{
       {add_enqueue(app, enqueue), [&](db::queue_admin& admin) { return run_enqueue(admin, enqueue); }},
       {add_import(app, import_file), [&](db::queue_admin& admin) { return run_import(admin, import_file); }},
@@ -184,6 +241,9 @@ int main(int argc, char** argv) {
       {add_cancel(app, cancel), [&](db::queue_admin& admin) { return run_cancel(admin, cancel); }},
       {add_retry(app, retry), [&](db::queue_admin& admin) { return run_retry(admin, retry); }},
       {add_export(app, export_files), [&](db::queue_admin& admin) { return run_export(admin, export_files); }},
+      {add_watch(app, watch), [&](db::queue_admin& admin) { return run_watch(admin, watch); }},
+      {add_prune(app, prune), [&](db::queue_admin& admin) { return run_prune(admin, prune); }},
+      {add_backup(app, backup), [&](db::queue_admin& admin) { return run_backup(admin, backup); }},
   };
 
   try {

@@ -1,5 +1,7 @@
-// The soundtrackctl commands that only read: status, list and show.
+// The soundtrackctl commands that only read: status, watch, list and show.
 #include <algorithm>
+#include <array>
+#include <map>
 #include <boost/json/array.hpp>
 #include <chrono>
 #include <cmath>
@@ -7,6 +9,8 @@
 #include <iomanip>
 #include <iostream>
 #include <sstream>
+#include <thread>
+#include <unistd.h>
 
 #include "commands.hpp"
 #include "output.hpp"
@@ -57,7 +61,74 @@ std::string format_optional_number(const std::optional<double>& value, int decim
   return value ? format_number(*value, decimals) : "-";
 }
 
+constexpr std::array active_statuses{db::job_status::queued, db::job_status::submitting, db::job_status::running,
+                                     db::job_status::downloading};
+
+std::int64_t active_count(const db::queue_counts& c) {
+  std::int64_t n = 0;
+  for (auto s : active_statuses) n += c.counts.by_status.at(s);
+  return n;
+}
+
+// "120/340 done (35%) | queued 200, running 16, succeeded 118, failed 2 | 4.2/min, ETA 52m"
+std::string progress_line(const db::queue_counts& c, const progress_estimate& e) {
+  std::ostringstream line;
+  line << e.done << '/' << e.total << " done (" << (e.total ? e.done * 100 / e.total : 100) << "%) |";
+  const char* separator = " ";
+  for (const auto& [status, count] : c.counts.by_status) {
+    if (count == 0) continue;
+    line << separator << db::to_string(status) << ' ' << count;
+    separator = ", ";
+  }
+  if (e.succeeded_per_minute) {
+    line << " | " << format_number(*e.succeeded_per_minute, 1) << "/min";
+    if (e.eta_seconds) line << ", ETA " << format_duration(std::chrono::seconds(std::llround(*e.eta_seconds)));
+  }
+  return line.str();
+}
+
+std::string progress_bar(const progress_estimate& e) {
+  constexpr std::int64_t width = 24;
+  const auto filled = e.total ? e.done * width / e.total : width;
+  return "[" + std::string(static_cast<std::size_t>(filled), '#') +
+         std::string(static_cast<std::size_t>(width - filled), '-') + "] ";
+}
+
 }  // namespace
+
+int run_watch(db::queue_admin& admin, const watch_options& options) {
+  const bool terminal = ::isatty(STDOUT_FILENO) == 1;
+  std::optional<std::map<db::job_status, std::int64_t>> shown;
+  db::queue_counts counts;
+  for (;;) {
+    const auto now = now_epoch();
+    counts = admin.counts(options.batch, now - rate_window_seconds);
+    const auto e = estimate(counts, now);
+    if (e.total == 0) {
+      std::cerr << "soundtrackctl: no rows" << (options.batch ? " in batch " + *options.batch : "") << '\n';
+      return exit_failure;
+    }
+    if (terminal) {
+      // Redrawn in place: back to the line start, clear it.
+      std::cout << "\r\033[K" << progress_bar(e) << progress_line(counts, e) << std::flush;
+    } else if (shown != counts.counts.by_status) {
+      // One line per change, stamped, so a log of it reads as a timeline.
+      std::cout << format_utc(now) << ' ' << progress_line(counts, e) << std::endl;
+      shown = counts.counts.by_status;
+    }
+    if (active_count(counts) == 0) break;
+    std::this_thread::sleep_for(options.interval);
+  }
+  if (terminal) std::cout << '\n';
+
+  const auto failed = counts.counts.by_status.at(db::job_status::failed);
+  if (failed > 0) {
+    std::cout << failed << " failed: soundtrackctl list --status failed"
+              << (options.batch ? " --batch " + *options.batch : "") << '\n';
+    return exit_failure;
+  }
+  return exit_ok;
+}
 
 int run_status(db::queue_admin& admin, const status_options& options) {
   const auto now = now_epoch();

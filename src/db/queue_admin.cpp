@@ -1,6 +1,7 @@
-// Queue administration for soundtrackctl: listing, counting, cancelling, retrying and exporting rows.
+// Queue administration for soundtrackctl: every statement the CLI runs on the queue database.
 #include "soundtrackd/db/queue_admin.hpp"
 
+#include <filesystem>
 #include <stdexcept>
 #include <utility>
 
@@ -74,6 +75,19 @@ constexpr std::string_view exportable_assets_page_sql = R"(
   LIMIT ?3)";
 
 constexpr std::int64_t export_page_size = 100;
+
+// Rows cancelled with a bare UPDATE may lack finished_at; their last change stands in.
+constexpr std::string_view prunable_where = R"(
+  coalesce(finished_at, updated_at, created_at) < ?1 AND (?2 IS NULL OR batch = ?2))";
+
+const std::string prunable_finished = "status IN ('succeeded', 'failed', 'cancelled') AND" + std::string(prunable_where);
+const std::string prunable_unsuccessful = "status IN ('failed', 'cancelled') AND" + std::string(prunable_where);
+const std::string prunable_succeeded = "status = 'succeeded' AND" + std::string(prunable_where);
+
+std::int64_t count_of(database& db, const std::string& sql, epoch_seconds cutoff,
+                      const std::optional<std::string>& batch) {
+  return db.prepare(sql).bind_all(cutoff, batch).first_row([](statement& row) { return row.column_int64(0); }).value_or(0);
+}
 
 job_status read_status(const statement& row, int column) {
   auto text = row.column_text(column);
@@ -280,6 +294,57 @@ std::vector<retry_outcome> queue_admin::retry_failed(const std::optional<std::st
     outcomes.push_back(retry_one(id, note, now));
   tx.commit();
   return outcomes;
+}
+
+prune_outcome queue_admin::prune(epoch_seconds cutoff, bool keep_audio, const std::optional<std::string>& batch) {
+  const auto& deleted = keep_audio ? prunable_unsuccessful : prunable_finished;
+  prune_outcome outcome;
+  transaction tx(db_);
+  // Counted first: rows removed by ON DELETE CASCADE do not show in changes().
+  outcome.assets_deleted = count_of(db_, "SELECT count(*) FROM assets WHERE job_id IN (SELECT id FROM jobs WHERE " +
+                                             deleted + ")", cutoff, batch);
+  outcome.events_deleted = count_of(db_, "SELECT count(*) FROM job_events WHERE job_id IN (SELECT id FROM jobs WHERE " +
+                                             deleted + ")", cutoff, batch);
+  if (keep_audio)
+    outcome.events_deleted +=
+        db_.prepare("DELETE FROM job_events WHERE job_id IN (SELECT id FROM jobs WHERE " + prunable_succeeded + ")")
+            .bind_all(cutoff, batch)
+            .execute();
+  outcome.jobs_deleted = db_.prepare("DELETE FROM jobs WHERE " + deleted).bind_all(cutoff, batch).execute();
+  tx.commit();
+  return outcome;
+}
+
+std::int64_t queue_admin::size_bytes() {
+  auto pragma = [&](std::string_view sql) {
+    return db_.prepare(sql).first_row([](statement& row) { return row.column_int64(0); }).value_or(0);
+  };
+  return pragma("PRAGMA page_count") * pragma("PRAGMA page_size");
+}
+
+void queue_admin::reclaim_space() {
+  db_.exec("VACUUM");
+  db_.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
+std::uint64_t queue_admin::backup_to(const std::string& path, bool replace) {
+  namespace fs = std::filesystem;
+  if (!replace && fs::exists(path)) throw std::runtime_error(path + " already exists; pass --force to replace it");
+  const std::string partial = path + ".partial";
+  fs::remove(partial);  // left by an interrupted backup; VACUUM INTO refuses a non-empty file
+  try {
+    db_.prepare("VACUUM INTO ?1").bind_all(partial).execute();
+    database copy(partial, open_mode::read_write);
+    auto verdict = copy.prepare("PRAGMA integrity_check").first_row([](statement& row) { return row.column_text(0); });
+    if (verdict != "ok")
+      throw std::runtime_error("the copy failed PRAGMA integrity_check: " + verdict.value_or("no answer"));
+  } catch (...) {
+    std::error_code ignored;
+    fs::remove(partial, ignored);
+    throw;
+  }
+  fs::rename(partial, path);
+  return fs::file_size(path);
 }
 
 void queue_admin::for_each_exportable_asset(const std::optional<std::string>& batch,

@@ -2,8 +2,11 @@
 // and JSON, its exit codes, and the files export writes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <boost/json.hpp>
 #include <filesystem>
+#include <thread>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -87,6 +90,7 @@ class CtlTest : public ::testing::Test {
   }
 
   db::database open_db() { return db::open_queue_database(db_path_); }
+
 
   temp_dir dir_;
   std::filesystem::path config_path_ = dir_ / "soundtrackd.toml";
@@ -493,4 +497,149 @@ TEST_F(CtlTest, ImportUsageErrorsExit2) {
   result = ctl({"import", (dir_ / "missing.jsonl").string()});
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_TRUE(contains(result.output, "cannot read " + (dir_ / "missing.jsonl").string())) << result.output;
+}
+
+TEST_F(CtlTest, WatchPrintsALinePerChangeAndReturnsWhenTheBatchIsDone) {
+  for (auto prompt : {"a", "b", "c"}) enqueue({"--prompt", prompt, "--batch", "night"});
+  enqueue({"--prompt", "other batch", "--batch", "day"});  // stays queued: must not hold the watch
+  const auto output_file = dir_ / "watch.out";
+  background_process watch({SOUNDTRACKCTL_BIN, "--config", config_path_.string(), "--db", db_path_.string(), "watch",
+                            "--batch", "night", "--interval", "50ms"},
+                           {}, output_file);
+  ASSERT_TRUE(wait_until([&] { return contains(read_file(output_file), "0/3 done (0%) | queued 3"); }, 20));
+
+  // Another connection moves the rows along, as soundtrackd would.
+  auto db = open_db();
+  db.exec("UPDATE jobs SET status = 'running', remote_job_id = 'job_1', submitted_at = unixepoch() WHERE id = 1");
+  ASSERT_TRUE(wait_until([&] { return contains(read_file(output_file), "queued 2, running 1"); }, 20));
+  db.exec("UPDATE jobs SET status = 'succeeded', finished_at = unixepoch() WHERE id IN (1, 2)");
+  ASSERT_TRUE(wait_until([&] { return contains(read_file(output_file), "2/3 done (66%)"); }, 20));
+  EXPECT_EQ(watch.wait(0.3), -1) << "watch returned while a row was still queued";
+  db.exec("UPDATE jobs SET status = 'succeeded', finished_at = unixepoch() WHERE id = 3");
+  EXPECT_EQ(watch.wait(20), 0) << read_file(output_file);
+
+  const auto output = read_file(output_file);
+  EXPECT_TRUE(contains(output, "3/3 done (100%) | succeeded 3")) << output;
+  EXPECT_FALSE(contains(output, "\033[")) << "terminal codes in non-terminal output: " << output;
+  // One line per change, not per look: four states were seen.
+  EXPECT_EQ(std::count(output.begin(), output.end(), '\n'), 4) << output;
+}
+
+TEST_F(CtlTest, WatchExits1WhenRowsFailedOrThereAreNone) {
+  const auto id = enqueue({"--prompt", "a", "--batch", "night"});
+  insert_row("batch, status, last_error, finished_at", "'night', 'failed', 'boom', unixepoch()");
+  auto db = open_db();
+  db.exec("UPDATE jobs SET status = 'succeeded', finished_at = unixepoch() WHERE id = " + std::to_string(id));
+  auto result = ctl({"watch", "--batch", "night", "--interval", "10ms"});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_TRUE(contains(result.output, "2/2 done (100%) | succeeded 1, failed 1")) << result.output;
+  EXPECT_TRUE(contains(result.output, "1 failed: soundtrackctl list --status failed --batch night")) << result.output;
+
+  result = ctl({"watch", "--batch", "nigth"});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_TRUE(contains(result.output, "no rows in batch nigth")) << result.output;
+  EXPECT_EQ(ctl({"watch", "--interval", "0s"}).exit_code, 2);
+  EXPECT_EQ(ctl({"watch", "--interval", "fast"}).exit_code, 2);
+}
+
+TEST_F(CtlTest, PruneDeletesOldFinishedRowsWithTheirAudioAndReclaimsTheSpace) {
+  const std::string old_time = "unixepoch() - 40 * 86400";
+  const auto old_succeeded = insert_row("status, finished_at", "'succeeded', " + old_time);
+  const auto old_failed = insert_row("status, finished_at, last_error", "'failed', " + old_time + ", 'x'");
+  const auto old_cancelled_by_hand = insert_row("status, updated_at", "'cancelled', " + old_time);
+  const auto new_succeeded = insert_row("status, finished_at", "'succeeded', unixepoch() - 86400");
+  const auto old_running = insert_row("status, updated_at, remote_job_id", "'running', " + old_time + ", 'job_9'");
+  {
+    auto db = open_db();
+    const std::string audio(512 * 1024, 'a');
+    for (auto id : {old_succeeded, new_succeeded}) {
+      db.prepare("INSERT INTO assets (job_id, remote_asset_id, mime_type, size_bytes, sha256, data) "
+                 "VALUES (?1, 'asset', 'audio/mpeg', ?2, ?3, zeroblob(?2))")
+          .bind_all(id, static_cast<std::int64_t>(audio.size()), sha256_hex(audio))
+          .execute();
+      db.prepare("INSERT INTO job_events (job_id, kind) VALUES (?1, 'succeeded')").bind_all(id).execute();
+    }
+  }
+  auto outcome = ok_json({"prune", "--older-than", "30d", "--json"}).as_object();
+  EXPECT_EQ(outcome.at("jobs_deleted").as_int64(), 3);
+  EXPECT_EQ(outcome.at("assets_deleted").as_int64(), 1);
+  EXPECT_EQ(outcome.at("events_deleted").as_int64(), 1);
+  EXPECT_GE(outcome.at("bytes_reclaimed").as_int64(), 512 * 1024);
+  EXPECT_LE(static_cast<std::int64_t>(std::filesystem::file_size(db_path_)), outcome.at("bytes_after").as_int64());
+
+  for (auto id : {old_succeeded, old_failed, old_cancelled_by_hand}) EXPECT_EQ(text_column(id, "status"), "<no row>");
+  EXPECT_EQ(text_column(new_succeeded, "status"), "succeeded");
+  EXPECT_EQ(text_column(old_running, "status"), "running");
+  auto db = open_db();
+  auto count = [&](const std::string& sql) {
+    return db.prepare(sql).first_row([](db::statement& row) { return row.column_int64(0); }).value_or(-1);
+  };
+  EXPECT_EQ(count("SELECT count(*) FROM assets"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM job_events"), 1);
+
+  EXPECT_TRUE(contains(ok({"prune", "--older-than", "30d"}), "removed 0 rows finished before"));
+  EXPECT_EQ(ctl({"prune"}).exit_code, 2);  // --older-than is required
+  EXPECT_EQ(ctl({"prune", "--older-than", "30"}).exit_code, 2);  // no unit
+}
+
+TEST_F(CtlTest, PruneKeepAudioKeepsSucceededRowsAndDropsTheirTimeline) {
+  const std::string old_time = "unixepoch() - 40 * 86400";
+  const auto succeeded = insert_row("status, finished_at, batch", "'succeeded', " + old_time + ", 'night'");
+  const auto failed = insert_row("status, finished_at, batch, last_error", "'failed', " + old_time + ", 'night', 'x'");
+  const auto other_batch = insert_row("status, finished_at, batch, last_error", "'failed', " + old_time + ", 'day', 'x'");
+  open_db().exec("INSERT INTO job_events (job_id, kind) VALUES (" + std::to_string(succeeded) + ", 'submitted'), (" +
+                 std::to_string(succeeded) + ", 'succeeded')");
+  auto output = ok({"prune", "--older-than", "30d", "--keep-audio", "--batch", "night", "--no-vacuum"});
+  EXPECT_TRUE(contains(output, "removed 1 rows finished before")) << output;
+  EXPECT_TRUE(contains(output, "(0 audio files, 2 events)")) << output;
+  EXPECT_TRUE(contains(output, "not vacuumed")) << output;
+  EXPECT_EQ(text_column(succeeded, "status"), "succeeded");
+  EXPECT_EQ(text_column(failed, "status"), "<no row>");
+  EXPECT_EQ(text_column(other_batch, "status"), "failed");
+}
+
+TEST_F(CtlTest, BackupCopiesConsistentlyWhileAnotherConnectionWrites) {
+  open_db().exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200) "
+                 "INSERT INTO jobs (prompt) SELECT 'before backup ' || i FROM n");
+  std::atomic<bool> stop = false;
+  std::atomic<int> written = 0;
+  std::thread writer([&] {
+    auto db = open_db();
+    while (!stop) {
+      db.exec("BEGIN IMMEDIATE; INSERT INTO jobs (prompt) VALUES ('during backup'); "
+              "INSERT INTO job_events (job_id, kind) VALUES (last_insert_rowid(), 'x'); COMMIT");
+      ++written;
+    }
+  });
+  ASSERT_TRUE(wait_until([&] { return written > 20; }, 20));
+  const auto copy = dir_ / "copy.db";
+  auto result = ctl({"backup", copy.string()});
+  const int written_after = written;
+  stop = true;
+  writer.join();
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_TRUE(contains(result.output, "wrote " + copy.string())) << result.output;
+  EXPECT_TRUE(contains(result.output, "integrity_check ok")) << result.output;
+  EXPECT_FALSE(std::filesystem::exists(copy.string() + ".partial"));
+
+  {
+    db::database backup(copy.string(), db::open_mode::read_write);
+    auto count = [&](const std::string& sql) {
+      return backup.prepare(sql).first_row([](db::statement& row) { return row.column_int64(0); }).value_or(-1);
+    };
+    EXPECT_EQ(backup.prepare("PRAGMA integrity_check").first_row([](db::statement& row) { return row.column_text(0); }),
+              "ok");
+    const auto rows = count("SELECT count(*) FROM jobs");
+    EXPECT_GE(rows, 200 + 20);
+    EXPECT_LE(rows, 200 + written_after);
+    // One snapshot: every row written during the backup came with its event, or neither did.
+    EXPECT_EQ(count("SELECT count(*) FROM job_events"), rows - 200);
+  }
+
+  // An existing file is kept unless --force.
+  result = ctl({"backup", copy.string()});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_TRUE(contains(result.output, copy.string() + " already exists; pass --force to replace it")) << result.output;
+  EXPECT_EQ(ok_json({"backup", copy.string(), "--force", "--json"}).as_object().at("integrity_check").as_string(),
+            "ok");
 }

@@ -32,6 +32,13 @@ struct import_summary {
   std::optional<std::int64_t> last_id;
 };
 
+// What prune removed.
+struct prune_outcome {
+  std::int64_t jobs_deleted = 0;    // with their events and assets
+  std::int64_t assets_deleted = 0;  // stored audio files among them
+  std::int64_t events_deleted = 0;  // job_events, of the deleted rows and (keep_audio) of the kept ones
+};
+
 // Every member has an initializer, so a designated initializer may name only some of them.
 struct list_filter {
   std::vector<job_status> statuses{};  // empty: any status
@@ -131,6 +138,26 @@ class queue_admin {
   // The same for every failed row, or every failed row of a batch.
   std::vector<retry_outcome> retry_failed(const std::optional<std::string>& batch, const std::string& note,
                                           epoch_seconds now);
+
+  // Finished rows (succeeded, failed, cancelled) whose finished_at (else updated_at, else
+  // created_at) is before `cutoff`, of one batch when given. Without keep_audio they are
+  // deleted with their events and assets. With keep_audio the succeeded ones stay with their
+  // audio and lose only their timeline (job_events); the failed and cancelled ones are
+  // deleted. One transaction.
+  prune_outcome prune(epoch_seconds cutoff, bool keep_audio, const std::optional<std::string>& batch);
+
+  // The database's size in bytes (page_count * page_size, the WAL's pages included).
+  std::int64_t size_bytes();
+  // VACUUM, then a TRUNCATE checkpoint so the file itself shrinks. VACUUM rewrites the whole
+  // file and holds the write lock meanwhile (the daemon's writes wait), and needs free disk
+  // space as large as the database.
+  void reclaim_space();
+
+  // A consistent copy of the database at `path` (VACUUM INTO: one read transaction, so in WAL
+  // mode writers are never blocked; the copy is compacted). Writes `path`.partial and renames
+  // it, so `path` is never half written; replaces an existing `path` only with `replace`
+  // (else throws). Checks the copy with PRAGMA integrity_check and returns its size.
+  std::uint64_t backup_to(const std::string& path, bool replace);
 
   // Visits every asset of the succeeded rows (of one batch when given), in asset id order. The
   // rows are read a page at a time, so memory stays flat, and no statement is active while
