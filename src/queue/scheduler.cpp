@@ -38,6 +38,15 @@ double steady_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+// "job 12 remote job_abc", or "job 12" before the API answered the submit: every job line
+// starts so, for grep and for journalctl. (A template: active_job is the scheduler's private type.)
+template <class Job>
+std::string job_label(const Job& job) {
+  const auto& remote = job.fsm.remote_job_id().empty() && job.row.remote_job_id ? *job.row.remote_job_id
+                                                                                 : job.fsm.remote_job_id();
+  return "job " + std::to_string(job.row.id) + (remote.empty() ? "" : " remote " + remote);
+}
+
 fsm_policy policy_from(const config::queue_config& q) {
   return {q.poll_interval, q.poll_interval_max, q.job_timeout, q.retry_backoff, q.retry_backoff_max,
           q.max_attempts};
@@ -244,13 +253,13 @@ asio::awaitable<void> scheduler::notice_taken_away() {
 void scheduler::start_job(std::shared_ptr<active_job> job) {
   auto id = job->row.id;
   active_[id] = job;
-  asio::co_spawn(executor_, run_job(job), [this, id](std::exception_ptr e) {
+  asio::co_spawn(executor_, run_job(job), [this, id, job](std::exception_ptr e) {
     if (e) {
       try {
         std::rethrow_exception(e);
       } catch (const std::exception& ex) {
         // The row keeps its status, which says where to resume: admission picks it up again.
-        log_->error("job {}: stopped by an unexpected error: {}; resuming it from its saved state", id,
+        log_->error("{}: stopped by an unexpected error: {}; resuming it from its saved state", job_label(*job),
                     ex.what());
         resume_needed_ = true;
       }
@@ -273,7 +282,7 @@ asio::awaitable<void> scheduler::taken_away(active_job& job) {
     return s.note_taken_away(id, detail, now_epoch());
   };
   auto status = co_await db_.run(std::move(note_taken_away));
-  log_->info("job {}: no longer ours ({}); stopped tracking it", job.row.id,
+  log_->info("{}: no longer ours ({}); stopped tracking it", job_label(job),
              status ? std::string(db::to_string(*status)) : std::string("deleted"));
 }
 
@@ -322,8 +331,7 @@ asio::awaitable<void> scheduler::run_job(std::shared_ptr<active_job> job) {
       case action_kind::fail: {
         ++stats_.failed;
         submit_failures_.erase(job->row.id);
-        log_->error("job {}{}: failed: {}", job->row.id,
-                    fsm.remote_job_id().empty() ? "" : " remote " + fsm.remote_job_id(), a.message);
+        log_->error("{}: failed: {}", job_label(*job), a.message);
         auto mark_failed = [id = job->row.id, msg = a.message](job_store& s) {
           return s.mark_failed(id, msg, now_epoch());
         };
@@ -480,7 +488,7 @@ asio::awaitable<bool> scheduler::store(active_job& job) {
     };
     ok = co_await db_.run(std::move(store_assets));
   } catch (const std::exception& e) {
-    log_->error("job {}: storing {} asset(s) failed: {}", job.row.id, job.staged.size(), e.what());
+    log_->error("{}: storing {} asset(s) failed: {}", job_label(job), job.staged.size(), e.what());
     co_return false;
   }
   if (!ok) {
@@ -499,9 +507,7 @@ asio::awaitable<bool> scheduler::store(active_job& job) {
 }
 
 asio::awaitable<bool> scheduler::record_retry(active_job& job, const action& a) {
-  log_->warn("job {}{}: {} failed: {}", job.row.id,
-             job.fsm.remote_job_id().empty() ? "" : " remote " + job.fsm.remote_job_id(),
-             to_string(a.failed_step), a.message);
+  log_->warn("{}: {} failed: {}", job_label(job), to_string(a.failed_step), a.message);
   const bool requeue = a.failed_step == step::submit;
   const auto next_at = now_epoch() + std::chrono::duration<double>(a.delay).count();
   auto record_retry = [id = job.row.id, msg = a.message, next_at, requeue](job_store& s) {
@@ -575,7 +581,7 @@ void scheduler::write_output_files(const active_job& job) {
     if (!ec) fs::rename(temp, target, ec);  // readers never see a half-written file
     if (ec) {
       // The audio is safe in the database; the file is a convenience copy.
-      log_->error("job {}: cannot write {}: {} (the audio is stored in the database)", job.row.id,
+      log_->error("{}: cannot write {}: {} (the audio is stored in the database)", job_label(job),
                   target.string(), ec.message());
       fs::remove(temp, ec);
     }

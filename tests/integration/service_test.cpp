@@ -5,10 +5,12 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <regex>
+#include <sstream>
 
 #include <gtest/gtest.h>
 
@@ -135,6 +137,32 @@ TEST(Service, StatusNamesWhyTheQueueIsPaused) {
       << joined(notify.messages()) << read_file(stage.dir() / "daemon.log");
   daemon->signal(SIGTERM);
   EXPECT_EQ(daemon->wait(15), 0);
+}
+
+TEST(Service, UnderJournaldLinesCarryPrioritiesAndNoTimestamps) {
+  daemon_setup stage;
+  stage.insert_rows(2);
+  // journald hands the service a stream whose device:inode is in $JOURNAL_STREAM; here the
+  // daemon's stderr is daemon.log, so that file's identity stands in for it.
+  const auto log_path = stage.dir() / "daemon.log";
+  write_file(log_path, "");
+  struct stat st{};
+  ASSERT_EQ(::stat(log_path.c_str(), &st), 0);
+  auto daemon = stage.start({"JOURNAL_STREAM=" + std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino)});
+  ASSERT_TRUE(wait_until([&] { return stage.count("status = 'succeeded'") == "2"; }, 30)) << read_file(log_path);
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait(15), 0);
+
+  std::istringstream lines(read_file(log_path));
+  std::string line;
+  int job_lines = 0;
+  while (std::getline(lines, line)) {
+    // "<6>job 1 remote job_...: submitted ...": a syslog priority, then the message itself.
+    EXPECT_TRUE(std::regex_match(line, std::regex(R"(<[0-7]>\S.*)"))) << line;
+    EXPECT_FALSE(std::regex_search(line, std::regex(R"(\d{4}-\d\d-\d\d[ T]\d\d:\d\d)"))) << "timestamp in " << line;
+    if (std::regex_search(line, std::regex(R"(^<6>job \d+ remote \S+: )"))) ++job_lines;
+  }
+  EXPECT_GE(job_lines, 4) << read_file(log_path);  // submitted and succeeded, for each row
 }
 
 TEST(Service, InstalledUnitVerifiesCleanAndIsRatedOkBySystemdAnalyze) {
