@@ -2,6 +2,8 @@
 // No message built here ever contains a credential value.
 #include "soundtrackd/config/credentials.hpp"
 
+#include <openssl/evp.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -93,6 +95,15 @@ std::string missing_credentials_message() {
     message += std::string("; ") + (has_key ? key_variable : secret_variable) + " is set but " +
                (has_key ? secret_variable : key_variable) + " is not";
   return message;
+}
+
+std::string basic_authorization(const credentials& c) {
+  const std::string plain = c.api_key + ":" + c.api_secret;
+  std::string encoded(4 * ((plain.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(encoded.data()),
+                          reinterpret_cast<const unsigned char*>(plain.data()), static_cast<int>(plain.size()));
+  encoded.resize(static_cast<std::size_t>(n));
+  return "Basic " + encoded;
 }
 
 }  // namespace soundtrackd::config

@@ -9,6 +9,7 @@
 
 #include "soundtrackd/util/time.hpp"
 
+#include "soundtrackd/config/config.hpp"
 #include "soundtrackd/db/queue_admin.hpp"
 
 namespace soundtrackd::ctl {
@@ -83,6 +84,12 @@ struct backup_options {
   bool json = false;
 };
 
+struct estimate_options {
+  std::optional<std::string> batch;
+  int concurrency = 4;
+  bool json = false;
+};
+
 // Opens the database without migrating, applies what is pending and reports the version.
 int run_migrate(const std::string& db_path);
 int run_enqueue(db::queue_admin& admin, const enqueue_options& options);
@@ -96,5 +103,7 @@ int run_export(db::queue_admin& admin, const export_options& options);
 int run_watch(db::queue_admin& admin, const watch_options& options);
 int run_prune(db::queue_admin& admin, const prune_options& options);
 int run_backup(db::queue_admin& admin, const backup_options& options);
+// Needs the [api] settings and the credentials, found as soundtrackd finds them.
+int run_estimate(db::queue_admin& admin, const estimate_options& options, const config::config& cfg);
 
 }  // namespace soundtrackd::ctl

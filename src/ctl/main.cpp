@@ -204,6 +204,22 @@ CLI::App* add_backup(CLI::App& app, backup_options& o) {
   return cmd;
 }
 
+CLI::App* add_estimate(CLI::App& app, estimate_options& o) {
+  auto* cmd = app.add_subcommand("estimate", "Ask the API what the queued rows would cost (dry run), summed");
+  cmd->footer(
+      "One POST ...?dryRun=true per queued row, spaced to api.max_requests_per_second (so 1000 rows "
+      "take 200 s at the default 5/s); nothing is generated or billed. Needs the credentials "
+      "soundtrackd uses ($CREDENTIALS_DIRECTORY/scenario_api_key and scenario_api_secret, or "
+      "SCENARIO_API_KEY and SCENARIO_API_SECRET) and the config's [api] base_url and ca_file. "
+      "Exit 1 when credentials are missing, the API refuses them, or a row could not be priced.");
+  cmd->add_option("--batch", o.batch, "Only this batch");
+  cmd->add_option("--concurrency", o.concurrency, "Requests in flight at once")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  cmd->add_flag("--json", o.json, "JSON output");
+  return cmd;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -232,6 +248,8 @@ int main(int argc, char** argv) {
   watch_options watch;
   prune_options prune;
   backup_options backup;
+  estimate_options estimate;
+  config::config cfg;  // loaded after parsing; estimate reads its [api] section
   const std::vector<command> commands{
       {add_enqueue(app, enqueue), [&](db::queue_admin& admin) { return run_enqueue(admin, enqueue); }},
       {add_import(app, import_file), [&](db::queue_admin& admin) { return run_import(admin, import_file); }},
@@ -244,6 +262,7 @@ int main(int argc, char** argv) {
       {add_watch(app, watch), [&](db::queue_admin& admin) { return run_watch(admin, watch); }},
       {add_prune(app, prune), [&](db::queue_admin& admin) { return run_prune(admin, prune); }},
       {add_backup(app, backup), [&](db::queue_admin& admin) { return run_backup(admin, backup); }},
+      {add_estimate(app, estimate), [&](db::queue_admin& admin) { return run_estimate(admin, estimate, cfg); }},
   };
 
   try {
@@ -258,7 +277,7 @@ int main(int argc, char** argv) {
     std::cerr << "soundtrackctl: " << loaded.error_message() << '\n';
     return exit_usage;
   }
-  auto cfg = loaded->values;
+  cfg = loaded->values;
   if (!global.db_path.empty()) cfg.database.path = global.db_path;
   // SQLite's own diagnostics go through the default logger: to stderr, never into the output.
   spdlog::set_default_logger(make_logger(cfg.log, "soundtrackctl"));

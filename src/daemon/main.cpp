@@ -1,6 +1,5 @@
 // soundtrackd: the daemon. Parses the command line, loads config and credentials, opens the
 // queue, then runs the scheduler on one io_context until a signal or (optionally) idle.
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 
@@ -45,15 +44,6 @@ struct options {
   bool exit_when_idle = false;
   bool check_config = false;
 };
-
-std::string basic_authorization(const config::credentials& c) {
-  const std::string plain = c.api_key + ":" + c.api_secret;
-  std::string encoded(4 * ((plain.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(encoded.data()),
-                          reinterpret_cast<const unsigned char*>(plain.data()), static_cast<int>(plain.size()));
-  encoded.resize(static_cast<std::size_t>(n));
-  return "Basic " + encoded;
-}
 
 // "https://api.cloud.scenario.com:443": the only origin that ever sees the credentials.
 std::string origin_of(const std::string& base_url) {
@@ -159,7 +149,7 @@ int run_daemon(const options& opt) {
   http_options.ca_file = cfg.api.ca_file;
   http_options.connect_timeout = cfg.api.connect_timeout;
   http_options.max_connections_per_host = cfg.api.max_connections;
-  http_options.authorization = basic_authorization(*creds);
+  http_options.authorization = config::basic_authorization(*creds);
   http_options.authorization_origin = origin_of(cfg.api.base_url);
   std::unique_ptr<http::client> http_client;
   try {
@@ -178,7 +168,7 @@ int run_daemon(const options& opt) {
                                // Under LoadCredential= the files are copied at start: a changed
                                // credential there needs a restart (README).
                                if (auto fresh = config::find_credentials())
-                                 http.set_authorization(basic_authorization(*fresh));
+                                 http.set_authorization(config::basic_authorization(*fresh));
                              });
 
   std::unique_ptr<http::status_server> server;

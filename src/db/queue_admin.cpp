@@ -58,6 +58,9 @@ constexpr std::string_view retry_resubmit_sql = R"(
                   finished_at = NULL, next_attempt_at = NULL, updated_at = ?2
   WHERE id = ?1 AND status IN ('failed', 'cancelled'))";
 
+constexpr std::string_view select_queued_sql = R"(
+  SELECT id FROM jobs WHERE status = 'queued' AND (?1 IS NULL OR batch = ?1) ORDER BY id)";
+
 constexpr std::string_view select_failed_sql = R"(
   SELECT id FROM jobs WHERE status = 'failed' AND (?1 IS NULL OR batch = ?1) ORDER BY id)";
 
@@ -183,6 +186,10 @@ queue_counts queue_admin::counts(const std::optional<std::string>& batch, epoch_
       if (!result.first_submitted_at || *submitted < *result.first_submitted_at) result.first_submitted_at = submitted;
   });
   return result;
+}
+
+std::vector<std::int64_t> queue_admin::queued_ids(const std::optional<std::string>& batch) {
+  return select_ids(db_.cached(select_queued_sql).bind_all(batch));
 }
 
 std::vector<job_summary> queue_admin::list(const list_filter& filter) {

@@ -289,11 +289,7 @@ class csv_records {
     for (;;) {
       const int c = buffer_.sbumpc();
       if (c == eof || c == ',') return c;
-      if (c == '\n') return new_line();
-      if (c == '\r' && buffer_.sgetc() == '\n') {
-        buffer_.sbumpc();
-        return new_line();
-      }
+      if (ends_line(c)) return '\n';
       field += static_cast<char>(c);  // a lone "\r" is text
     }
   }
@@ -314,18 +310,17 @@ class csv_records {
     }
     const int after = buffer_.sbumpc();
     if (after == eof || after == ',') return after;
-    if (after == '\n') return new_line();
-    if (after == '\r' && buffer_.sgetc() == '\n') {
-      buffer_.sbumpc();
-      return new_line();
-    }
+    if (ends_line(after)) return '\n';
     throw invalid_import_line(line_, invalid_request("", "after a closing quote must come a comma or the end of the "
                                                          "line (write a quote inside a quoted field as \"\")"));
   }
 
-  int new_line() {
+  // Whether `c` (just taken) ends the line: "\n", or "\r" before "\n" (then taken too).
+  bool ends_line(int c) {
+    if (c == '\r' && buffer_.sgetc() == '\n') c = buffer_.sbumpc();
+    if (c != '\n') return false;
     ++line_;
-    return '\n';
+    return true;
   }
 
   std::streambuf& buffer_;

@@ -180,6 +180,15 @@ TEST_F(CtlTest, BadUsageExits2) {
   EXPECT_TRUE(contains(result.output, "max_runing")) << result.output;
 }
 
+TEST_F(CtlTest, EveryCommandHasHelp) {
+  for (std::string command : {"migrate", "enqueue", "import", "status", "watch", "list", "show", "cancel", "retry",
+                              "export", "prune", "backup", "estimate"}) {
+    auto result = ctl({command, "--help"});
+    EXPECT_EQ(result.exit_code, 0) << command << ": " << result.output;
+    EXPECT_TRUE(contains(result.output, "Usage: soundtrackctl " + command)) << result.output;
+  }
+}
+
 TEST_F(CtlTest, StatusCountsEveryStatusWithProgress) {
   enqueue({"--prompt", "a", "--batch", "b1"});
   const auto now = std::to_string(static_cast<std::int64_t>(now_epoch()));

@@ -20,6 +20,9 @@ struct credentials {
 // so a re-check sees replaced credentials.
 std::optional<credentials> find_credentials();
 
+// "Basic base64(key:secret)": the Authorization value the API wants.
+std::string basic_authorization(const credentials& c);
+
 // The message for a missing pair: says where they are looked for and which half of a
 // partial setup is missing or empty.
 std::string missing_credentials_message();

@@ -118,6 +118,9 @@ class queue_admin {
   // Counts by status of all rows, or of one batch. `since` bounds succeeded_since.
   queue_counts counts(const std::optional<std::string>& batch, epoch_seconds since);
 
+  // The ids of the queued rows (of one batch when given), oldest first.
+  std::vector<std::int64_t> queued_ids(const std::optional<std::string>& batch);
+
   // Newest first (id DESC).
   std::vector<job_summary> list(const list_filter& filter);
 
