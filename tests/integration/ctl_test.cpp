@@ -652,3 +652,19 @@ TEST_F(CtlTest, BackupCopiesConsistentlyWhileAnotherConnectionWrites) {
   EXPECT_EQ(ok_json({"backup", copy.string(), "--force", "--json"}).as_object().at("integrity_check").as_string(),
             "ok");
 }
+
+TEST_F(CtlTest, WatchOnATerminalRedrawsOneBarInPlace) {
+  for (auto prompt : {"a", "b"}) enqueue({"--prompt", prompt, "--batch", "night"});
+  const auto output_file = dir_ / "tty.out";
+  // script(1) (bsdutils, always installed on Debian) gives watch a pseudo-terminal as stdout.
+  const std::string command = std::string(SOUNDTRACKCTL_BIN) + " --config '" + config_path_.string() + "' --db '" +
+                              db_path_.string() + "' watch --batch night --interval 50ms";
+  background_process watch({"/usr/bin/script", "-qefc", command, "/dev/null"}, {}, output_file);
+  ASSERT_TRUE(wait_until([&] { return contains(read_file(output_file), "0/2 done (0%)"); }, 20));
+  open_db().exec("UPDATE jobs SET status = 'succeeded', finished_at = unixepoch()");
+  EXPECT_EQ(watch.wait(20), 0) << read_file(output_file);
+
+  const auto output = read_file(output_file);
+  EXPECT_TRUE(contains(output, "\r\033[K[------------------------] 0/2 done (0%) | queued 2")) << output;
+  EXPECT_TRUE(contains(output, "\r\033[K[########################] 2/2 done (100%) | succeeded 2")) << output;
+}

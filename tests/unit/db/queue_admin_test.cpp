@@ -416,5 +416,102 @@ TEST_F(QueueAdminTest, CopiesAssetDataInChunks) {
   EXPECT_FALSE(db_.in_transaction());
 }
 
+TEST_F(QueueAdminTest, ImportInsertsEveryLineWithConsecutiveIdsAndTheBatchOverride) {
+  add({.status = "queued"});
+  std::istringstream in("{\"prompt\": \"a\", \"batch\": \"x\"}\n{\"prompt\": \"b\"}\n");
+  const auto summary = admin_.import_requests(in, import_format::json_lines, std::string("night"));
+  EXPECT_EQ(summary.count, 2);
+  EXPECT_EQ(summary.first_id, 2);
+  EXPECT_EQ(summary.last_id, 3);
+  EXPECT_EQ(row(2).request.prompt, "a");
+  EXPECT_EQ(row(2).request.batch, "night");
+  EXPECT_EQ(row(3).request.batch, "night");
+  EXPECT_FALSE(db_.in_transaction());
+
+  std::istringstream empty("");
+  const auto nothing = admin_.import_requests(empty, import_format::csv, std::nullopt);
+  EXPECT_EQ(nothing.count, 0);
+  EXPECT_FALSE(nothing.first_id);
+}
+
+TEST_F(QueueAdminTest, ABadImportLineRollsEverythingBack) {
+  std::istringstream in("prompt,sample_rate\na,1\nb,2\nc,-5\n");
+  try {
+    admin_.import_requests(in, import_format::csv, std::nullopt);
+    FAIL() << "expected invalid_import_line";
+  } catch (const invalid_import_line& e) {
+    EXPECT_EQ(e.line(), 4u);
+    EXPECT_EQ(e.field(), "sample_rate");
+  }
+  EXPECT_FALSE(db_.in_transaction());
+  EXPECT_EQ(admin_.counts(std::nullopt, t0).counts.total(), 0);
+
+  // A database error on a line (here a trigger) names the line too, and also rolls back.
+  db_.exec("CREATE TRIGGER refuse BEFORE INSERT ON jobs WHEN NEW.prompt = 'no' BEGIN SELECT RAISE(ABORT, 'closed'); END");
+  std::istringstream refused("{\"prompt\": \"yes\"}\n{\"prompt\": \"no\"}\n");
+  try {
+    admin_.import_requests(refused, import_format::json_lines, std::nullopt);
+    FAIL() << "expected db_error";
+  } catch (const db_error& e) {
+    EXPECT_TRUE(std::string(e.what()).starts_with("line 2: closed")) << e.what();
+  }
+  EXPECT_EQ(admin_.counts(std::nullopt, t0).counts.total(), 0);
+}
+
+TEST_F(QueueAdminTest, QueuedIdsAreOldestFirstAndPerBatch) {
+  const auto a = add({.status = "queued", .batch = "night"});
+  add({.status = "running", .batch = "night", .remote_job_id = "job_1"});
+  const auto c = add({.status = "queued"});
+  const auto d = add({.status = "queued", .batch = "night"});
+  EXPECT_EQ(admin_.queued_ids(std::nullopt), (std::vector<std::int64_t>{a, c, d}));
+  EXPECT_EQ(admin_.queued_ids(std::string("night")), (std::vector<std::int64_t>{a, d}));
+}
+
+TEST_F(QueueAdminTest, PruneTakesOnlyFinishedRowsOlderThanTheCutoff) {
+  const auto old_done = add({.status = "succeeded", .finished_at = t0 - 100});
+  const auto old_failed = add({.status = "failed", .last_error = "x", .finished_at = t0 - 100});
+  const auto new_done = add({.status = "succeeded", .finished_at = t0 + 100});
+  const auto old_running = add({.status = "running", .remote_job_id = "job_1", .submitted_at = t0 - 100});
+  const auto other_batch = add({.status = "cancelled", .batch = "day", .finished_at = t0 - 100});
+  add_asset(old_done, "asset_1", "sound");
+  db_.prepare("INSERT INTO job_events (job_id, kind) VALUES (?1, 'succeeded')").bind_all(old_done).execute();
+
+  auto kept_audio = admin_.prune(t0, /*keep_audio=*/true, std::nullopt);
+  EXPECT_EQ(kept_audio.jobs_deleted, 2);  // old_failed, other_batch
+  EXPECT_EQ(kept_audio.assets_deleted, 0);
+  EXPECT_EQ(kept_audio.events_deleted, 1);  // old_done's timeline
+  EXPECT_TRUE(admin_.get(old_done));
+  EXPECT_FALSE(admin_.get(old_failed));
+  EXPECT_FALSE(admin_.get(other_batch));
+
+  auto other = admin_.prune(t0, false, std::string("day"));
+  EXPECT_EQ(other.jobs_deleted, 0);
+  auto all = admin_.prune(t0, false, std::nullopt);
+  EXPECT_EQ(all.jobs_deleted, 1);
+  EXPECT_EQ(all.assets_deleted, 1);
+  EXPECT_FALSE(admin_.get(old_done));
+  EXPECT_TRUE(admin_.get(new_done));
+  EXPECT_TRUE(admin_.get(old_running));
+}
+
+TEST_F(QueueAdminTest, BackupWritesAVerifiedCopyAndKeepsAnExistingFile) {
+  add({.status = "queued", .name = "kept"});
+  const auto copy = (dir_ / "copy.db").string();
+  EXPECT_GT(admin_.backup_to(copy, false), 0u);
+  {
+    database backup(copy, open_mode::read_only);
+    EXPECT_EQ(backup.prepare("SELECT name FROM jobs").first_row([](statement& row) { return row.column_text(0); }),
+              "kept");
+  }
+  try {
+    admin_.backup_to(copy, false);
+    FAIL() << "expected a refusal";
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string(e.what()), copy + " already exists; pass --force to replace it");
+  }
+  EXPECT_GT(admin_.backup_to(copy, true), 0u);
+  EXPECT_FALSE(std::filesystem::exists(copy + ".partial"));
+}
+
 }  // namespace
 }  // namespace soundtrackd::db
