@@ -413,6 +413,9 @@ void read_sections(document_reader& r, config& cfg) {
   r.enter("server");
   r.read("listen", cfg.server.listen);
   r.read("token_file", cfg.server.token_file);
+  r.read("read_timeout", cfg.server.read_timeout);
+  r.read("idle_timeout", cfg.server.idle_timeout);
+  r.read("max_connections", cfg.server.max_connections);
 
   r.enter("log");
   r.read("level", cfg.log.level);
@@ -481,7 +484,8 @@ void validate(const config& cfg, document_reader& r) {
   const std::pair<std::string_view, int> counts[] = {
       {"api.max_connections", cfg.api.max_connections},
       {"queue.max_running", cfg.queue.max_running},
-      {"queue.max_attempts", cfg.queue.max_attempts}};
+      {"queue.max_attempts", cfg.queue.max_attempts},
+      {"server.max_connections", cfg.server.max_connections}};
   for (const auto& [key, value] : counts)
     if (value < 1)
       r.fail(key, std::string(key) + " must be at least 1, got " + std::to_string(value));
@@ -505,7 +509,9 @@ void validate(const config& cfg, document_reader& r) {
       {"queue.retry_backoff", cfg.queue.retry_backoff},
       {"queue.retry_backoff_max", cfg.queue.retry_backoff_max},
       {"queue.scan_interval", cfg.queue.scan_interval},
-      {"queue.shutdown_grace", cfg.queue.shutdown_grace}};
+      {"queue.shutdown_grace", cfg.queue.shutdown_grace},
+      {"server.read_timeout", cfg.server.read_timeout},
+      {"server.idle_timeout", cfg.server.idle_timeout}};
   for (const auto& [key, value] : durations)
     if (value <= duration::zero()) r.fail(key, std::string(key) + " must be longer than 0");
 

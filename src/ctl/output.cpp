@@ -4,38 +4,13 @@
 #include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
-#include <boost/json/value_from.hpp>
 #include <ostream>
+
+#include "soundtrackd/db/job_json.hpp"
 
 namespace soundtrackd::ctl {
 
 namespace json = boost::json;
-
-namespace {
-
-template <class T>
-json::value json_or_null(const std::optional<T>& value) {
-  if (!value) return nullptr;
-  return json::value_from(*value);
-}
-
-json::object to_json(const db::asset_row& asset) {
-  return {
-      {"id", asset.id},
-      {"job_id", asset.job_id},
-      {"remote_asset_id", asset.remote_asset_id},
-      {"mime_type", asset.mime_type},
-      {"size_bytes", asset.size_bytes},
-      {"sha256", asset.sha256},
-      {"created_at", asset.created_at},
-  };
-}
-
-json::object to_json(const db::job_event& event) {
-  return {{"id", event.id}, {"at", event.at}, {"kind", event.kind}, {"detail", event.detail}};
-}
-
-}  // namespace
 
 std::string one_line(std::string_view text) {
   std::string out(text);
@@ -77,53 +52,17 @@ void text_table::print(std::ostream& out) const {
   }
 }
 
-json::object to_json(const db::job_summary& job) {
-  return {
-      {"id", job.id},
-      {"status", db::to_string(job.status)},
-      {"batch", json_or_null(job.batch)},
-      {"name", json_or_null(job.name)},
-      {"attempts", job.attempts},
-      {"remote_job_id", json_or_null(job.remote_job_id)},
-      {"prompt", job.prompt},
-      {"last_error", json_or_null(job.last_error)},
-  };
-}
+json::object to_json(const db::job_summary& job) { return db::summary_json(job); }
 
 json::object to_json(const db::job_details& details) {
-  const auto& job = details.job;
-  const auto& request = job.request;
   json::array assets;
-  for (const auto& asset : details.assets) assets.push_back(to_json(asset));
+  for (const auto& asset : details.assets) assets.push_back(db::asset_json(asset));
   json::array events;
-  for (const auto& event : details.events) events.push_back(to_json(event));
-  return {
-      {"id", job.id},
-      {"prompt", request.prompt},
-      {"lyrics", request.lyrics},
-      {"is_instrumental", request.is_instrumental},
-      {"lyrics_optimizer", request.lyrics_optimizer},
-      {"sample_rate", request.sample_rate},
-      {"bitrate", request.bitrate},
-      {"priority", request.priority},
-      {"batch", json_or_null(request.batch)},
-      {"name", json_or_null(request.name)},
-      {"run_after", json_or_null(request.run_after)},
-      {"max_attempts", json_or_null(request.max_attempts)},
-      {"created_at", job.created_at},
-      {"status", db::to_string(job.status)},
-      {"attempts", job.attempts},
-      {"remote_job_id", json_or_null(job.remote_job_id)},
-      {"last_error", json_or_null(job.last_error)},
-      {"updated_at", json_or_null(job.updated_at)},
-      {"submitted_at", json_or_null(job.submitted_at)},
-      {"finished_at", json_or_null(job.finished_at)},
-      {"next_attempt_at", json_or_null(job.next_attempt_at)},
-      {"progress", json_or_null(job.progress)},
-      {"cost_cu", json_or_null(job.cost_cu)},
-      {"assets", std::move(assets)},
-      {"events", std::move(events)},
-  };
+  for (const auto& event : details.events) events.push_back(db::event_json(event));
+  auto job = db::row_json(details.job);
+  job["assets"] = std::move(assets);
+  job["events"] = std::move(events);
+  return job;
 }
 
 void print_json(std::ostream& out, const json::value& value) { out << json::serialize(value) << '\n'; }

@@ -46,19 +46,6 @@ std::optional<epoch_seconds> parse_iso_utc(std::string_view text) {
 
 }  // namespace
 
-std::string format_utc(epoch_seconds t) {
-  const auto time = std::chrono::sys_seconds(seconds(static_cast<seconds::rep>(std::floor(t))));
-  const auto day = std::chrono::floor<days>(time);
-  const std::chrono::year_month_day date(day);
-  const std::chrono::hh_mm_ss clock(time - day);
-  char text[32];
-  std::snprintf(text, sizeof text, "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(date.year()),
-                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
-                static_cast<int>(clock.hours().count()), static_cast<int>(clock.minutes().count()),
-                static_cast<int>(clock.seconds().count()));
-  return text;
-}
-
 result<epoch_seconds> parse_time_argument(std::string_view text, epoch_seconds now) {
   if (text.starts_with('+')) {
     auto delay = config::parse_duration(text.substr(1));

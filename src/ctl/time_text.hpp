@@ -9,9 +9,6 @@
 
 namespace soundtrackd::ctl {
 
-// "2025-03-01T14:05:09Z" (whole seconds, rounded down).
-std::string format_utc(epoch_seconds t);
-
 // A time given on the command line: epoch seconds ("1767225600"), a delay from `now` ("+10m",
 // "+1h30m") or ISO-8601 UTC ("2026-01-01T08:00:00Z", seconds optional, "Z" or "+00:00"
 // required so that a local time is never read as UTC).

@@ -22,7 +22,7 @@
 #include "soundtrackd/db/store_thread.hpp"
 #include "soundtrackd/http/client.hpp"
 #include "soundtrackd/http/status_server.hpp"
-#include "soundtrackd/queue/status_report.hpp"
+#include "soundtrackd/queue/job_api.hpp"
 #include "soundtrackd/queue/scheduler.hpp"
 #include "soundtrackd/scenario/api_client.hpp"
 #include "soundtrackd/util/log.hpp"
@@ -171,15 +171,27 @@ int run_daemon(const options& opt) {
                                  http.set_authorization(config::basic_authorization(*fresh));
                              });
 
+  // The HTTP API reads and writes on connections and threads of its own (queue/job_api.hpp).
+  std::unique_ptr<queue::api_connection> api_reads_db, api_writes_db;
+  std::unique_ptr<queue::api_thread> api_reads, api_writes;
+  std::unique_ptr<queue::job_api> api_routes;
   std::unique_ptr<http::status_server> server;
   if (!cfg.server.listen.empty()) {
     try {
-      server = std::make_unique<http::status_server>(
-          io.get_executor(), cfg.server.listen, read_token(cfg.server.token_file),
-          [&](std::string_view method, std::string_view target) {
-            return queue::status_reply(scheduler.stats(), method, target);
-          },
-          log);
+      const db::queue_database_options api_db_options{.migrate = false};
+      api_reads_db = std::make_unique<queue::api_connection>(db::open_queue_database(cfg.database.path, api_db_options));
+      api_writes_db = std::make_unique<queue::api_connection>(db::open_queue_database(cfg.database.path, api_db_options));
+      api_reads = std::make_unique<queue::api_thread>(*api_reads_db, log);
+      api_writes = std::make_unique<queue::api_thread>(*api_writes_db, log);
+      api_routes = std::make_unique<queue::job_api>(io.get_executor(), *api_reads, *api_writes,
+                                                    [&scheduler] { return scheduler.stats(); }, log);
+      auto routes = std::make_shared<http::router>();
+      api_routes->add_routes(*routes);
+      const http::server_limits limits{.read_timeout = cfg.server.read_timeout,
+                                       .idle_timeout = cfg.server.idle_timeout,
+                                       .max_connections = static_cast<std::size_t>(cfg.server.max_connections)};
+      server = std::make_unique<http::status_server>(io.get_executor(), cfg.server.listen,
+                                                     read_token(cfg.server.token_file), routes, limits, log);
     } catch (const std::exception& e) {
       log->critical("{}", e.what());
       return exit_usage;

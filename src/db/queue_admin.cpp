@@ -1,7 +1,10 @@
-// Queue administration for soundtrackctl: every statement the CLI runs on the queue database.
+// Queue administration for soundtrackctl and the HTTP API: listing, counting, cancelling,
+// retrying, prioritising, pruning and exporting rows, and the dashboard's overview.
 #include "soundtrackd/db/queue_admin.hpp"
 
+#include <algorithm>
 #include <filesystem>
+#include <span>
 #include <stdexcept>
 #include <utility>
 
@@ -31,13 +34,47 @@ constexpr std::string_view counts_batch_sql = R"(
 
 // Walks the primary key from the newest row and stops at LIMIT, so the filters cost only the
 // rows they skip. The statuses arrive as a JSON array, so one prepared statement serves any
-// number of them.
-constexpr std::string_view list_sql = R"(
-  SELECT id, status, batch, name, attempts, remote_job_id, prompt, last_error FROM jobs
+// number of them. The text filter is lowercased by the caller (lower() is ASCII-only).
+constexpr std::string_view list_where = R"(
   WHERE (?1 IS NULL OR status IN (SELECT value FROM json_each(?1)))
     AND (?2 IS NULL OR batch = ?2)
-  ORDER BY id DESC
-  LIMIT ?3 OFFSET ?4)";
+    AND (?3 IS NULL OR instr(lower(prompt), ?3) > 0 OR instr(lower(name), ?3) > 0))";
+
+const std::string list_sql =
+    "SELECT id, status, batch, name, attempts, remote_job_id, prompt, last_error, priority, progress,"
+    " created_at, updated_at, submitted_at, finished_at FROM jobs" +
+    std::string(list_where) + " ORDER BY id DESC LIMIT ?4 OFFSET ?5";
+
+const std::string count_list_sql = "SELECT count(*) FROM jobs" + std::string(list_where);
+
+constexpr std::string_view set_priority_sql = R"(
+  UPDATE jobs SET priority = ?2, updated_at = ?3 WHERE id = ?1 AND status = 'queued')";
+
+// The overview's statements. Batch counts read the covering jobs_by_batch index; the recent
+// ones read jobs_by_finished_at (migration 0002) over the window only; the oldest due row walks
+// jobs_queued_by_created_at from the oldest queued row and stops at the first one due.
+constexpr std::string_view batch_counts_sql = R"(
+  SELECT batch, status, count(*) FROM jobs WHERE batch IS NOT NULL GROUP BY batch, status ORDER BY batch, status)";
+
+constexpr std::string_view batch_finished_since_sql = R"(
+  SELECT batch, count(*) FROM jobs
+  WHERE finished_at >= ?1 AND batch IS NOT NULL AND status IN ('succeeded', 'failed', 'cancelled')
+  GROUP BY batch)";
+
+constexpr std::string_view throughput_sql = R"(
+  SELECT CAST(finished_at / 60 AS INTEGER) * 60 AS minute, count(*) FROM jobs
+  WHERE finished_at >= ?1 AND status = 'succeeded'
+  GROUP BY minute ORDER BY minute)";
+
+constexpr std::string_view oldest_due_sql = R"(
+  SELECT max(created_at, coalesce(run_after, 0), coalesce(next_attempt_at, 0)) FROM jobs
+  WHERE status = 'queued' AND (run_after IS NULL OR run_after <= ?1)
+    AND (next_attempt_at IS NULL OR next_attempt_at <= ?1)
+  ORDER BY created_at LIMIT 1)";
+
+constexpr std::string_view select_asset_of_job_sql = R"(
+  SELECT id, job_id, remote_asset_id, mime_type, size_bytes, sha256, created_at FROM assets
+  WHERE job_id = ?1 AND (?2 IS NULL OR id = ?2) ORDER BY id LIMIT 1)";
 
 const std::string cancel_sql =
     "UPDATE jobs SET status = 'cancelled', last_error = ?3, finished_at = ?2, next_attempt_at = NULL, updated_at = ?2 "
@@ -150,6 +187,27 @@ std::int64_t queue_admin::enqueue(const job_request& request) {
   return store_.insert(request);
 }
 
+std::vector<queue_admin::group_outcome> queue_admin::enqueue_group(const std::vector<job_request>& requests) {
+  std::vector<group_outcome> outcomes(requests.size());
+  std::vector<std::int64_t> ids(requests.size(), 0);
+  transaction tx(db_);
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    try {
+      ids[i] = store_.insert_in_transaction(requests[i]);
+    } catch (const db_error& e) {
+      // A failed statement undoes only itself; the transaction and the other rows go on.
+      // validate() holds every CHECK, so this is a trigger or a schema changed by hand.
+      if (!e.is_constraint()) throw;
+      outcomes[i].error = e.what();
+    }
+  }
+  tx.commit();
+  // Read back, with what the schema filled in (created_at, status, ...).
+  for (std::size_t i = 0; i < requests.size(); ++i)
+    if (ids[i] != 0) outcomes[i].row = store_.find(ids[i]);
+  return outcomes;
+}
+
 import_summary queue_admin::import_requests(std::istream& in, import_format format,
                                             const std::optional<std::string>& batch) {
   import_summary summary;
@@ -192,24 +250,53 @@ std::vector<std::int64_t> queue_admin::queued_ids(const std::optional<std::strin
   return select_ids(db_.cached(select_queued_sql).bind_all(batch));
 }
 
-std::vector<job_summary> queue_admin::list(const list_filter& filter) {
-  std::optional<std::string> statuses;
-  if (!filter.statuses.empty()) statuses = to_json_array(filter.statuses);
+namespace {
 
+std::optional<std::string> statuses_json(const list_filter& filter) {
+  if (filter.statuses.empty()) return std::nullopt;
+  return to_json_array(filter.statuses);
+}
+
+std::optional<std::string> lowercase_text(const list_filter& filter) {
+  if (!filter.text) return std::nullopt;
+  std::string text = *filter.text;
+  for (auto& c : text)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return text;
+}
+
+}  // namespace
+
+std::vector<job_summary> queue_admin::list(const list_filter& filter) {
   std::vector<job_summary> rows;
-  db_.cached(list_sql).bind_all(statuses, filter.batch, filter.limit, filter.offset).for_each_row([&](statement& row) {
-    rows.push_back(job_summary{
-        .id = row.column_int64(0),
-        .status = read_status(row, 1),
-        .batch = row.column_optional_text(2),
-        .name = row.column_optional_text(3),
-        .attempts = static_cast<int>(row.column_int64(4)),
-        .remote_job_id = row.column_optional_text(5),
-        .prompt = row.column_text(6),
-        .last_error = row.column_optional_text(7),
-    });
-  });
+  db_.cached(list_sql)
+      .bind_all(statuses_json(filter), filter.batch, lowercase_text(filter), filter.limit, filter.offset)
+      .for_each_row([&](statement& row) {
+        rows.push_back(job_summary{
+            .id = row.column_int64(0),
+            .status = read_status(row, 1),
+            .batch = row.column_optional_text(2),
+            .name = row.column_optional_text(3),
+            .attempts = static_cast<int>(row.column_int64(4)),
+            .remote_job_id = row.column_optional_text(5),
+            .prompt = row.column_text(6),
+            .last_error = row.column_optional_text(7),
+            .priority = row.column_int64(8),
+            .progress = row.column_optional_double(9),
+            .created_at = row.column_double(10),
+            .updated_at = row.column_optional_double(11),
+            .submitted_at = row.column_optional_double(12),
+            .finished_at = row.column_optional_double(13),
+        });
+      });
   return rows;
+}
+
+std::int64_t queue_admin::count(const list_filter& filter) {
+  return db_.cached(count_list_sql)
+      .bind_all(statuses_json(filter), filter.batch, lowercase_text(filter))
+      .first_row([](statement& row) { return row.column_int64(0); })
+      .value_or(0);
 }
 
 std::optional<job_details> queue_admin::get(std::int64_t id) {
@@ -352,6 +439,61 @@ std::uint64_t queue_admin::backup_to(const std::string& path, bool replace) {
   }
   fs::rename(partial, path);
   return fs::file_size(path);
+}
+
+std::optional<job_status> queue_admin::set_priority(std::int64_t id, std::int64_t priority, const std::string& note,
+                                                    epoch_seconds now) {
+  transaction tx(db_);
+  auto state = read_row_state(db_, id);
+  if (!state) return std::nullopt;
+  if (db_.cached(set_priority_sql).bind_all(id, priority, now).execute() > 0) {
+    insert_event(db_, id, now, "priority", note + ": priority " + std::to_string(priority));
+    tx.commit();
+  }
+  return state->status;
+}
+
+queue_overview queue_admin::overview(epoch_seconds now, epoch_seconds recent_since, epoch_seconds throughput_since) {
+  // One read transaction: every figure from the same moment.
+  transaction tx(db_, transaction_mode::deferred);
+  queue_overview result;
+  result.counts = counts(std::nullopt, recent_since);
+  db_.cached(batch_counts_sql).for_each_row([&](statement& row) {
+    auto batch = row.column_text(0);
+    if (result.batches.empty() || result.batches.back().batch != batch)
+      result.batches.push_back(batch_overview{.batch = batch});
+    result.batches.back().counts[read_status(row, 1)] = row.column_int64(2);
+  });
+  db_.cached(batch_finished_since_sql).bind_all(recent_since).for_each_row([&](statement& row) {
+    auto batch = row.column_text(0);
+    auto it = std::lower_bound(result.batches.begin(), result.batches.end(), batch,
+                               [](const batch_overview& b, const std::string& name) { return b.batch < name; });
+    if (it != result.batches.end() && it->batch == batch) it->finished_recently = row.column_int64(1);
+  });
+  db_.cached(throughput_sql).bind_all(throughput_since).for_each_row([&](statement& row) {
+    result.throughput.emplace_back(row.column_int64(0), row.column_int64(1));
+  });
+  result.oldest_due_since = oldest_due_since(now);
+  tx.commit();
+  return result;
+}
+
+std::optional<epoch_seconds> queue_admin::oldest_due_since(epoch_seconds now) {
+  return db_.cached(oldest_due_sql).bind_all(now).first_row([](statement& row) { return row.column_double(0); });
+}
+
+std::optional<asset_row> queue_admin::find_asset(std::int64_t job_id, std::optional<std::int64_t> asset_id) {
+  return db_.cached(select_asset_of_job_sql).bind_all(job_id, asset_id).first_row([](statement& row) {
+    return read_asset_row(row);
+  });
+}
+
+std::string queue_admin::read_asset_data(std::int64_t asset_id, std::uint64_t offset, std::size_t max_bytes) {
+  blob_handle blob(db_, "assets", "data", asset_id, blob_access::read);
+  if (offset >= blob.size()) return {};
+  std::string bytes(std::min<std::uint64_t>(max_bytes, blob.size() - offset), '\0');
+  blob.read(std::as_writable_bytes(std::span(bytes.data(), bytes.size())), offset);
+  return bytes;
 }
 
 void queue_admin::for_each_exportable_asset(const std::optional<std::string>& batch,

@@ -531,6 +531,7 @@ void scheduler::pause_queue(const std::string& reason) {
 
 void scheduler::note_rate_limit(const scenario::api_error& error) {
   if (error.kind != scenario::error_kind::rate_limited) return;
+  ++stats_.rate_limit_waits;
   if (error.action_limit) {
     const int ceiling = std::max(1, *error.action_limit);
     if (ceiling < running_cap_) {

@@ -1,6 +1,8 @@
 // Clock and duration formatting shared by every module.
 #include "soundtrackd/util/time.hpp"
 
+#include <chrono>
+#include <cmath>
 #include <cstdio>
 
 namespace soundtrackd {
@@ -35,6 +37,19 @@ std::string format_duration(duration d) {
       std::snprintf(buf, sizeof buf, "%lldh%lldm", static_cast<long long>(m / 60), static_cast<long long>(m % 60));
   }
   return buf;
+}
+
+std::string format_utc(epoch_seconds t) {
+  const auto time = std::chrono::sys_seconds(std::chrono::seconds(static_cast<std::chrono::seconds::rep>(std::floor(t))));
+  const auto day = std::chrono::floor<std::chrono::days>(time);
+  const std::chrono::year_month_day date(day);
+  const std::chrono::hh_mm_ss clock(time - day);
+  char text[32];
+  std::snprintf(text, sizeof text, "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(date.year()),
+                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+                static_cast<int>(clock.hours().count()), static_cast<int>(clock.minutes().count()),
+                static_cast<int>(clock.seconds().count()));
+  return text;
 }
 
 }  // namespace soundtrackd

@@ -149,9 +149,18 @@ http_reply emulator_process::post(const std::string& url, const std::string& jso
 
 http_reply emulator_process::curl(const std::string& method, const std::string& url, const std::string& body,
                                   credentials auth, const std::vector<std::string>& extra_curl_args) const {
-  auto body_file = scratch_ / "response.body";
-  auto headers_file = scratch_ / "response.headers";
-  auto error_file = scratch_ / "curl.err";
+  std::vector<std::string> args;
+  if (options_.tls) args.insert(args.end(), {"--cacert", options_.ca_file.string()});
+  if (auth == credentials::api_key) args.insert(args.end(), {"-u", options_.api_key + ':' + options_.api_secret});
+  args.insert(args.end(), extra_curl_args.begin(), extra_curl_args.end());
+  return curl_request(scratch_.path(), method, url, body, args);
+}
+
+http_reply curl_request(const std::filesystem::path& scratch, const std::string& method, const std::string& url,
+                        const std::string& body, const std::vector<std::string>& extra_curl_args) {
+  auto body_file = scratch / "response.body";
+  auto headers_file = scratch / "response.headers";
+  auto error_file = scratch / "curl.err";
   std::filesystem::remove(body_file);
   std::filesystem::remove(headers_file);
   std::vector<std::string> argv = {"/usr/bin/curl", "-sS", "-X", method, "--max-time", "10"};
@@ -160,12 +169,13 @@ http_reply emulator_process::curl(const std::string& method, const std::string& 
   add({"--noproxy", "*"});
   add({"-o", body_file.string(), "-D", headers_file.string(), "--stderr", error_file.string()});
   add({"-w", "%{http_code}"});  // the only thing curl prints to stdout
-  if (options_.tls) add({"--cacert", options_.ca_file.string()});
-  if (auth == credentials::api_key) add({"-u", options_.api_key + ':' + options_.api_secret});
   if (!body.empty()) {
-    auto request_file = scratch_ / "request.body";
+    auto request_file = scratch / "request.body";
     write_file(request_file, body);
-    add({"-H", "Content-Type: application/json", "--data-binary", "@" + request_file.string()});
+    bool typed = false;
+    for (const auto& arg : extra_curl_args) typed = typed || lowercase(arg).starts_with("content-type:");
+    if (!typed) add({"-H", "Content-Type: application/json"});
+    add({"--data-binary", "@" + request_file.string()});
   }
   argv.insert(argv.end(), extra_curl_args.begin(), extra_curl_args.end());
   argv.push_back(url);

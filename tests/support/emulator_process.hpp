@@ -40,6 +40,11 @@ struct http_reply {
   std::string header(const std::string& name) const;
 };
 
+// One request with curl (no proxy, 10 s at most); its files go to `scratch`. A non-empty body
+// is sent as application/json unless `extra_curl_args` set a Content-Type header.
+http_reply curl_request(const std::filesystem::path& scratch, const std::string& method, const std::string& url,
+                        const std::string& body = {}, const std::vector<std::string>& extra_curl_args = {});
+
 // Starts EMULATOR_BIN on 127.0.0.1:0 and waits for its "listening on" line; stops it
 // (SIGTERM, then SIGKILL) on destruction. Its request log goes to the test's stderr.
 class emulator_process {

@@ -60,6 +60,9 @@ struct storage_config {
 struct server_config {
   std::string listen = "127.0.0.1:8080";  // "" disables
   std::string token_file;
+  duration read_timeout = 10s;  // a request's first byte to its last (slow clients are cut off)
+  duration idle_timeout = 30s;  // a keep-alive connection waiting for its next request
+  int max_connections = 512;    // beyond it, the longest idle connection is closed
 
   friend bool operator==(const server_config&, const server_config&) = default;
 };

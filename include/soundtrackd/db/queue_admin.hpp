@@ -1,13 +1,16 @@
-// Queue administration for soundtrackctl: every statement the CLI runs on the queue database.
+// Queue administration for soundtrackctl and the HTTP API: every statement they run on the
+// queue database.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "soundtrackd/db/job_row.hpp"
@@ -43,6 +46,7 @@ struct prune_outcome {
 struct list_filter {
   std::vector<job_status> statuses{};  // empty: any status
   std::optional<std::string> batch{};
+  std::optional<std::string> text{};  // a substring of prompt or name, ASCII case-insensitive
   std::int64_t limit = 50;
   std::int64_t offset = 0;
 };
@@ -57,6 +61,12 @@ struct job_summary {
   std::optional<std::string> remote_job_id;
   std::string prompt;
   std::optional<std::string> last_error;
+  std::int64_t priority = 0;
+  std::optional<double> progress;
+  epoch_seconds created_at = 0;
+  std::optional<epoch_seconds> updated_at;
+  std::optional<epoch_seconds> submitted_at;
+  std::optional<epoch_seconds> finished_at;
 };
 
 // A row as `show` shows it: every column, its assets (without the audio) and its timeline.
@@ -91,6 +101,25 @@ struct retry_outcome {
 // ("remote job <id> failed...", "remote job <id> was canceled by the API...").
 bool remote_job_may_have_audio(const std::string& remote_job_id, const std::optional<std::string>& last_error);
 
+// One batch as the dashboard shows it.
+struct batch_overview {
+  std::string batch;
+  std::map<job_status, std::int64_t> counts{};  // the statuses present
+  std::int64_t finished_recently = 0;         // succeeded, failed or cancelled since `recent_since`
+};
+
+// The dashboard's overview, read in one transaction from indexes only (it is polled all night).
+struct queue_overview {
+  queue_counts counts;
+  std::vector<batch_overview> batches;  // by name
+  // Rows succeeded per minute since `throughput_since`: (minute start in epoch seconds, count),
+  // oldest first; minutes without any are left out.
+  std::vector<std::pair<std::int64_t, std::int64_t>> throughput;
+  // When the oldest due queued row became due (created, run_after or next_attempt_at):
+  // now minus this is the queue lag. nullopt when nothing is queued and due.
+  std::optional<epoch_seconds> oldest_due_since;
+};
+
 // One stored audio file of a succeeded row, for export.
 struct exportable_asset {
   asset_row asset;
@@ -109,6 +138,15 @@ class queue_admin {
   // would refuse a value.
   std::int64_t enqueue(const job_request& request);
 
+  // Inserts validated requests in one BEGIN IMMEDIATE transaction: one commit (one fsync)
+  // for all, the HTTP API's group commit. One outcome per request, in order: the row as
+  // stored, or why the database refused it (the others are inserted regardless).
+  struct group_outcome {
+    std::optional<job_row> row;
+    std::string error;  // when refused
+  };
+  std::vector<group_outcome> enqueue_group(const std::vector<job_request>& requests);
+
   // Reads every request of `in` (read_requests) and inserts them in one BEGIN IMMEDIATE
   // transaction with one prepared insert: all or none. A bad line throws invalid_import_line
   // and leaves the database unchanged. `batch`, when given, replaces each request's batch.
@@ -123,6 +161,8 @@ class queue_admin {
 
   // Newest first (id DESC).
   std::vector<job_summary> list(const list_filter& filter);
+  // How many rows `list` would return without limit and offset.
+  std::int64_t count(const list_filter& filter);
 
   std::optional<job_details> get(std::int64_t id);
 
@@ -161,6 +201,22 @@ class queue_admin {
   // it, so `path` is never half written; replaces an existing `path` only with `replace`
   // (else throws). Checks the copy with PRAGMA integrity_check and returns its size.
   std::uint64_t backup_to(const std::string& path, bool replace);
+  // Sets the priority of a queued row (the only status it affects) and appends event
+  // `priority` with `note`. Returns the row's status (the row changed only when it is
+  // queued), nullopt when there is no such row.
+  std::optional<job_status> set_priority(std::int64_t id, std::int64_t priority, const std::string& note,
+                                         epoch_seconds now);
+
+  // `recent_since` bounds batch_overview::finished_recently, `throughput_since` the throughput.
+  queue_overview overview(epoch_seconds now, epoch_seconds recent_since, epoch_seconds throughput_since);
+  // The oldest due queued row's due time (queue_overview::oldest_due_since) alone, for /metrics.
+  std::optional<epoch_seconds> oldest_due_since(epoch_seconds now);
+
+  // An asset of job `job_id` (without the audio): `asset_id`, or its first one when nullopt.
+  std::optional<asset_row> find_asset(std::int64_t job_id, std::optional<std::int64_t> asset_id);
+  // Up to `max_bytes` of assets.data of `asset_id` from `offset` (incremental BLOB I/O: only
+  // those bytes are read). Throws db_error when the asset is gone.
+  std::string read_asset_data(std::int64_t asset_id, std::uint64_t offset, std::size_t max_bytes);
 
   // Visits every asset of the succeeded rows (of one batch when given), in asset id order. The
   // rows are read a page at a time, so memory stays flat, and no statement is active while

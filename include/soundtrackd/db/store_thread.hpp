@@ -1,6 +1,8 @@
 // Runs job-store calls on one dedicated thread, so the event loop never waits on SQLite
 // (a person holding the write lock in sqlite3, an fsync): the calling coroutine suspends
 // and resumes on its own executor with the result, or the exception the call threw.
+// The daemon's job store runs on one (store_thread); the HTTP API's queries run on threads
+// of their own, each with its own connection (basic_store_thread<queue_admin>).
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -17,20 +19,21 @@
 
 namespace soundtrackd::db {
 
-class store_thread {
+template <class Store>
+class basic_store_thread {
  public:
-  store_thread(job_store& store, logger_ptr log) : store_(store), log_(std::move(log)) {}
-  ~store_thread() { pool_.join(); }
-  store_thread(const store_thread&) = delete;
-  store_thread& operator=(const store_thread&) = delete;
+  basic_store_thread(Store& store, logger_ptr log) : store_(store), log_(std::move(log)) {}
+  ~basic_store_thread() { pool_.join(); }
+  basic_store_thread(const basic_store_thread&) = delete;
+  basic_store_thread& operator=(const basic_store_thread&) = delete;
 
   // co_await run([](job_store& s) { return s.counts(); });
   // `f` is taken by reference and moved into the spawned task: GCC 12 destroys by-value
   // class arguments of a call inside co_await twice (a known coroutine bug), so callers
   // also pass a named lambda.
   template <class F>
-  auto run(F&& f) -> boost::asio::awaitable<std::invoke_result_t<F&, job_store&>> {
-    using R = std::invoke_result_t<F&, job_store&>;
+  auto run(F&& f) -> boost::asio::awaitable<std::invoke_result_t<F&, Store&>> {
+    using R = std::invoke_result_t<F&, Store&>;
     return boost::asio::co_spawn(
         pool_,
         [this, task = std::decay_t<F>(std::forward<F>(f))]() mutable -> boost::asio::awaitable<R> {
@@ -64,9 +67,11 @@ class store_thread {
     }
   }
 
-  job_store& store_;
+  Store& store_;
   logger_ptr log_;
   boost::asio::thread_pool pool_{1};
 };
+
+using store_thread = basic_store_thread<job_store>;
 
 }  // namespace soundtrackd::db

@@ -40,6 +40,7 @@ struct scheduler_stats {
   std::int64_t failed = 0;
   std::int64_t retries = 0;
   std::int64_t ambiguous_resubmits = 0;  // submits after a crash that may bill twice
+  std::int64_t rate_limit_waits = 0;     // HTTP 429 answers: each slows the calls or lowers the cap
   std::size_t in_flight = 0;
   std::string paused_reason;  // empty when not paused
 };

@@ -77,6 +77,9 @@ min_free_space = "512MiB"
 [server]
 listen = "0.0.0.0:0"
 token_file = "/etc/soundtrackd/token"
+read_timeout = "2s"
+idle_timeout = "1m"
+max_connections = 64
 
 [log]
 level = "debug"
@@ -109,6 +112,9 @@ format = "json"
   EXPECT_EQ(c.storage.min_free_space, 512u * 1024 * 1024);
   EXPECT_EQ(c.server.listen, "0.0.0.0:0");
   EXPECT_EQ(c.server.token_file, "/etc/soundtrackd/token");
+  EXPECT_EQ(c.server.read_timeout, 2s);
+  EXPECT_EQ(c.server.idle_timeout, 1min);
+  EXPECT_EQ(c.server.max_connections, 64);
   EXPECT_EQ(c.log.level, "debug");
   EXPECT_EQ(c.log.format, "json");
 }
@@ -354,7 +360,7 @@ TEST(ConfigSample, ShippedFileIsTheDefaults) {
   EXPECT_EQ(*as_enabled, config{});
   std::ptrdiff_t settings = std::distance(
       std::sregex_iterator(text.begin(), text.end(), setting_line), std::sregex_iterator());
-  EXPECT_EQ(settings, 26);
+  EXPECT_EQ(settings, 29);
 }
 
 TEST(ConfigLoad, ReadsTheNamedFile) {

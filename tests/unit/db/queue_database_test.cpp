@@ -25,7 +25,7 @@ TEST(DbQueueDatabase, SetsWalDurabilityForeignKeysAndTimeouts) {
   EXPECT_EQ(pragma(db, "foreign_keys"), "1");
   EXPECT_EQ(pragma(db, "busy_timeout"), "5000");
   EXPECT_EQ(pragma(db, "journal_size_limit"), std::to_string(64 * 1024 * 1024));
-  EXPECT_EQ(schema_version(db), 1);
+  EXPECT_EQ(schema_version(db), embedded_migrations().back().number);
 }
 
 TEST(DbQueueDatabase, BusyTimeoutIsAParameter) {

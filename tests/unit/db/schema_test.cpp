@@ -178,7 +178,8 @@ TEST_F(SchemaTest, IndexesExist) {
   db_.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND name NOT LIKE 'sqlite_%'")
       .for_each_row([&](statement& r) { names.insert(r.column_text(0)); });
   EXPECT_EQ(names, (std::set<std::string>{"jobs_by_status_priority", "jobs_by_run_after", "jobs_by_next_attempt_at",
-                                          "jobs_by_batch", "jobs_by_submitted_at", "job_events_by_job"}));
+                                          "jobs_by_batch", "jobs_by_submitted_at", "job_events_by_job",
+                                          "jobs_by_finished_at", "jobs_queued_by_created_at"}));
   // UNIQUE (job_id, remote_asset_id) makes an automatic index.
   EXPECT_EQ(count("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'assets'"), 1);
 }
