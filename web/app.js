@@ -140,9 +140,9 @@ async function submit_token(event) {
 
 // ---------------------------------------------------------------- polling and routing
 
-let view = null;        // {refresh(): Promise} of the page on screen
+let view = null;        // {refresh(generation): Promise} of the page on screen
 let poll_timer = null;
-let route_id = 0;       // bumped on navigation, so a late answer never paints another page
+let route_id = 0;       // bumped on navigation, for answers fetched outside poll()
 
 function set_live(state, title) {
   const live = document.getElementById('live');
@@ -155,23 +155,27 @@ function stop_polling() {
   poll_timer = null;
 }
 
+// Bumped by every poll: an answer that comes back after a newer poll started (a filter was
+// changed, an action was taken) is dropped instead of painting older data over newer.
+let poll_generation = 0;
+const is_current = (generation) => generation === poll_generation;
+
 async function poll() {
   stop_polling();
+  const generation = ++poll_generation;
   if (!view || !view.refresh || token_pending) return;
-  const id = route_id;
   try {
-    await view.refresh();
-    if (id === route_id) {
-      set_live('', 'Live: updated ' + new Date().toLocaleTimeString());
-      show_banner_error(null);
-    }
+    await view.refresh(generation);
+    if (!is_current(generation)) return;  // a newer poll owns the timer
+    set_live('', 'Live: updated ' + new Date().toLocaleTimeString());
+    show_banner_error(null);
   } catch (e) {
-    if (e.status === 401) return;  // the token prompt takes over
+    if (!is_current(generation) || e.status === 401) return;  // 401: the token prompt takes over
     set_live('down', e.message);
     show_banner_error(e.message);
   }
   // Hidden tabs are not polled at all: a page left open all night costs nothing until looked at.
-  if (id === route_id && !document.hidden && !token_pending) poll_timer = setTimeout(poll, POLL_MS);
+  if (!document.hidden && !token_pending) poll_timer = setTimeout(poll, POLL_MS);
 }
 
 document.addEventListener('visibilitychange', () => {
@@ -250,12 +254,11 @@ function overview_view(main) {
                   h('div', {id: 'chart'}));
   const batches = h('section', {class: 'panel'}, h('h2', {}, 'Batches'), h('div', {id: 'batches'}));
   main.append(counts, stats, chart, batches);
-  const id = route_id;
 
   return {
-    async refresh() {
+    async refresh(generation) {
       const data = await api('GET', 'v1/overview');
-      if (id !== route_id) return;
+      if (!is_current(generation)) return;
       clock_skew = data.now - Date.now() / 1000;
       show_health(data.health);
 
@@ -312,7 +315,8 @@ function batch_row(batch) {
     h('div', {class: 'batch-head muted'},
       h('span', {text: detail}),
       h('span', {}, (batch.rate_per_minute ? batch.rate_per_minute.toFixed(1) + '/min · ' : ''),
-        'ETA ', h('span', {'data-role': 'eta', text: batch.eta_seconds === null ? '—' : fmt_duration(batch.eta_seconds)}))));
+        total && batch.done === total ? 'finished'
+          : ['ETA ', h('span', {'data-role': 'eta', text: batch.eta_seconds === null ? '—' : fmt_duration(batch.eta_seconds)})])));
 }
 
 function throughput_chart(points, now) {
@@ -401,13 +405,13 @@ function jobs_view(main, params) {
   }).catch(() => {});
 
   view_ref = {
-    async refresh() {
+    async refresh(generation) {
       const query = new URLSearchParams({limit: PAGE_SIZE, offset: filter.offset});
       if (filter.status.size) query.set('status', [...filter.status].join(','));
       if (filter.batch) query.set('batch', filter.batch);
       if (filter.q) query.set('q', filter.q);
       const data = await api('GET', 'v1/jobs?' + query);
-      if (id !== route_id) return;
+      if (!is_current(generation)) return;
       const body = document.getElementById('jobs-body');
       if (!data.jobs.length) {
         body.replaceChildren(h('tr', {}, h('td', {colspan: '7', class: 'muted'}, 'No job matches.')));
@@ -456,7 +460,6 @@ function field_list(job, keys) {
 }
 
 function job_view(main, job_id) {
-  const id = route_id;
   const message = h('div', {id: 'job-message', hidden: true});
   const priority = h('input', {id: 'priority-input', type: 'number', step: '1', 'aria-label': 'priority'});
   let priority_dirty = false;
@@ -485,7 +488,7 @@ function job_view(main, job_id) {
                               title: 'Stops tracking the row; a remote job already running may still be billed',
                               onclick: () => act('cancel')}, 'Cancel');
   const retry = h('button', {id: 'retry', type: 'button', onclick: () => act('retry')}, 'Retry');
-  const set_priority = h('button', {id: 'priority-set', type: 'button',
+  const set_priority = h('button', {id: 'priority-set', type: 'button', title: 'Higher runs first (queued rows)',
                                     onclick: () => act('priority', {priority: Number(priority.value)})}, 'Set priority');
 
   main.append(
@@ -501,19 +504,19 @@ function job_view(main, job_id) {
     h('section', {class: 'panel'}, h('h2', {}, 'Timeline'), h('ol', {id: 'timeline', class: 'timeline'})));
 
   return {
-    async refresh() {
+    async refresh(generation) {
       let data;
       try {
         data = await api('GET', 'v1/jobs/' + job_id);
       } catch (e) {
-        if (e.status === 404 && id === route_id) {
+        if (e.status === 404 && is_current(generation)) {
           main.replaceChildren(h('p', {}, `No job ${job_id}. `, h('a', {href: '#/jobs'}, 'All jobs')));
           view = null;
           return;
         }
         throw e;
       }
-      if (id !== route_id) return;
+      if (!is_current(generation)) return;
       const job = data.job;
       current = job;
       document.getElementById('job-title').replaceChildren(
@@ -521,6 +524,8 @@ function job_view(main, job_id) {
         job.status === 'running' && job.progress ? h('span', {class: 'muted'}, ' ' + Math.round(job.progress * 100) + '%') : '');
       cancel.disabled = FINISHED.has(job.status);
       retry.disabled = !(job.status === 'failed' || job.status === 'cancelled');
+      // Priority orders the queue: it means nothing once a row has left it.
+      priority.disabled = set_priority.disabled = job.status !== 'queued';
       if (!priority_dirty && document.activeElement !== priority) priority.value = job.priority;
 
       document.getElementById('job-error').replaceChildren(
@@ -576,6 +581,7 @@ const FORM_FIELDS = [
 function new_job_view(main) {
   const message = h('div', {id: 'form-message', hidden: true});
   const form = h('form', {id: 'new-job', class: 'form', novalidate: true});
+  const checks = h('div', {class: 'wide checks'});
   for (const field of FORM_FIELDS) {
     const input_id = 'field-' + field.name;
     let input;
@@ -585,12 +591,12 @@ function new_job_view(main) {
     else if (field.kind === 'number') input = h('input', {id: input_id, name: field.name, type: 'text', inputmode: 'numeric', placeholder: field.placeholder});
     else input = h('input', {id: input_id, name: field.name, type: field.kind});
     const error = h('p', {id: 'error-' + field.name, class: 'field-error', hidden: true});
-    form.append(field.kind === 'checkbox'
-      ? h('div', {}, h('label', {class: 'check'}, input, field.label), error)
-      : h('div', {class: field.wide ? 'wide' : ''},
-        h('label', {for: input_id}, field.label, field.hint ? h('span', {}, ' · ' + field.hint) : null), input, error));
+    if (field.kind === 'checkbox') checks.append(h('div', {}, h('label', {class: 'check'}, input, field.label), error));
+    else form.append(h('div', {class: field.wide ? 'wide' : ''},
+      h('label', {for: input_id}, field.label, field.hint ? h('span', {}, ' · ' + field.hint) : null), input, error));
   }
-  form.append(h('div', {class: 'wide actions'}, h('button', {id: 'submit-job', type: 'submit', class: 'primary'}, 'Queue it')));
+  form.append(checks, h('div', {class: 'wide actions'},
+    h('button', {id: 'submit-job', type: 'submit', class: 'primary'}, 'Queue it')));
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();

@@ -21,6 +21,7 @@
 #include "soundtrackd/db/sqlite_job_store.hpp"
 #include "soundtrackd/db/store_thread.hpp"
 #include "soundtrackd/http/client.hpp"
+#include "soundtrackd/http/dashboard.hpp"
 #include "soundtrackd/http/status_server.hpp"
 #include "soundtrackd/queue/job_api.hpp"
 #include "soundtrackd/queue/scheduler.hpp"
@@ -187,6 +188,7 @@ int run_daemon(const options& opt) {
                                                     [&scheduler] { return scheduler.stats(); }, log);
       auto routes = std::make_shared<http::router>();
       api_routes->add_routes(*routes);
+      http::add_dashboard_routes(*routes);
       const http::server_limits limits{.read_timeout = cfg.server.read_timeout,
                                        .idle_timeout = cfg.server.idle_timeout,
                                        .max_connections = static_cast<std::size_t>(cfg.server.max_connections)};

@@ -381,7 +381,8 @@ struct status_server::impl : std::enable_shared_from_this<impl> {
     response.set(bhttp::field::content_type, reply.content_type);
     response.set(bhttp::field::cache_control, "no-store");
     response.set("X-Content-Type-Options", "nosniff");
-    for (const auto& [name, value] : reply.headers) response.insert(name, value);
+    // A reply's own header replaces a default above (the dashboard's files set Cache-Control).
+    for (const auto& [name, value] : reply.headers) response.set(name, value);
     response.content_length(reply.next_chunk ? reply.content_length : reply.body.size());
     response.keep_alive(keep_alive);
 
