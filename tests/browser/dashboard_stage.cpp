@@ -1,7 +1,8 @@
 // dashboard_stage: runs the real soundtrackd (status server on a free port, with a token) and the
 // emulator over HTTPS on a migrated queue database, for the browser test to drive. Prints one
-// JSON line saying where everything is, then obeys stdin: "configure <json>" reconfigures the
-// emulator (answers "ok" or "error: ..."); EOF or "quit" stops everything and removes the files.
+// JSON line saying where everything is, then obeys stdin: "configure <json>" and "faults <json>"
+// reconfigure the emulator (answers "ok" or "error: ..."); EOF or "quit" stops everything and
+// removes the files.
 #include <csignal>
 #include <iostream>
 #include <string>
@@ -34,13 +35,17 @@ int main(int argc, char** argv) {
     std::string line;
     while (std::getline(std::cin, line) && line != "quit") {
       if (line.empty()) continue;
-      const std::string configure = "configure ";
-      if (line.rfind(configure, 0) != 0) {
-        std::cout << "error: unknown command '" << line << "'" << std::endl;
-        continue;
-      }
+      // "configure <json>": POST /_emulator/config; "faults <json array>": POST /_emulator/faults.
+      auto space = line.find(' ');
+      auto command = line.substr(0, space);
+      auto argument = space == std::string::npos ? std::string() : line.substr(space + 1);
       try {
-        stage.emulator().configure(line.substr(configure.size()));
+        if (command == "configure")
+          stage.emulator().configure(argument);
+        else if (command == "faults")
+          stage.emulator().set_faults(argument);
+        else
+          throw std::runtime_error("unknown command '" + command + "' (configure, faults, quit)");
         std::cout << "ok" << std::endl;
       } catch (const std::exception& e) {
         std::cout << "error: " << e.what() << std::endl;

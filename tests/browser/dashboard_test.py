@@ -69,12 +69,15 @@ class Stage:
         info = json.loads(line)
         self.url, self.db_path, self.dir, self.daemon_pid = info["url"], info["db"], info["dir"], info["daemon_pid"]
 
-    def configure_emulator(self, settings):
-        self.process.stdin.write("configure " + json.dumps(settings) + "\n")
+    def tell(self, command, argument):
+        self.process.stdin.write(f"{command} {json.dumps(argument)}\n")
         self.process.stdin.flush()
         answer = self.process.stdout.readline().strip()
         if answer != "ok":
-            raise RuntimeError(f"emulator configure {settings}: {answer}")
+            raise RuntimeError(f"dashboard_stage {command} {argument}: {answer}")
+
+    def configure_emulator(self, settings):
+        self.tell("configure", settings)
 
     def close(self):
         if self.process.poll() is None:
@@ -286,6 +289,20 @@ def run_checks(stage, page):
     row = stage.query("SELECT prompt, batch FROM jobs WHERE id = ?", new_id)[0]
     assert (row["prompt"], row["batch"]) == ("Soft rain on a tin roof", "form"), dict(row)
 
+    # The API rejects the credentials: the queue pauses and the page says why, as /healthz does.
+    stage.tell("faults", [{"endpoint": "generate", "count": 100000, "status": 401,
+                           "body": json.dumps({"reason": "Unauthorized"})}])
+    stage.insert("while paused", "night")
+    page.go("/")
+    page.wait.until(lambda d: d.find_element(By.ID, "health").text.strip() == "paused", "the health to say paused")
+    healthz = driver.execute_async_script("""
+        const done = arguments[0];
+        fetch('healthz').then((r) => r.text()).then((t) => done(t.trim())).catch((e) => done('fetch failed: ' + e));
+    """)
+    assert healthz.startswith("paused: "), f"/healthz says {healthz!r}"
+    page.text_is("#banner", healthz)
+    page.shoot("overview-paused-desktop-light")
+
 
 def cpu_ticks(pid):
     with open(f"/proc/{pid}/stat") as f:
@@ -333,6 +350,11 @@ def main():
         stage = Stage(args.stage, "1s")
         page = Page(driver, stage.url, args.screenshots)
         started = time.monotonic()
+        # A reviewer looks at this run's pictures only (a failure.png of an earlier run would mislead).
+        if os.path.isdir(args.screenshots):
+            for name in os.listdir(args.screenshots):
+                if name.endswith(".png"):
+                    os.remove(os.path.join(args.screenshots, name))
         if args.measure_cpu:
             measure_cpu(stage, page, args.measure_cpu)
         else:
