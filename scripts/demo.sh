@@ -50,7 +50,7 @@ poll_interval_max = "2s"
 output_dir = "$demo/out"
 
 [server]
-listen = ""
+listen = "127.0.0.1:0"
 TOML
 
 # The emulator's credentials. Real ones go in systemd credentials or the environment, never in the config.
@@ -67,9 +67,26 @@ Morning light on the harbour
 [Chorus]
 Sail on, sail on', 'Harbour Song', 'demo');"
 sqlite3 queue.db "INSERT INTO jobs(prompt, sample_rate, name, batch) VALUES('This one uses a sample rate the API refuses', 12345, 'Rejected', 'demo');"
+# A night's work usually arrives as a file: JSON Lines (or CSV), all rows or none.
+cat > night.jsonl <<'JSONL'
+{"prompt": "Rain on a tin roof, ambient, slow", "name": "Rain", "is_instrumental": true}
+{"prompt": "Chiptune victory fanfare, 8-bit", "name": "Victory", "priority": 1}
+JSONL
+"${ctl[@]}" import night.jsonl --batch demo
 
-echo "== running soundtrackd until the queue is idle"
-"$root/build/soundtrackd" --config soundtrackd.toml --exit-when-idle
+echo "== what the queued rows would cost (the API's dry-run price)"
+"${ctl[@]}" estimate --batch demo || true   # exit 1: the API refuses to price the bad row, as it will refuse to run it
+
+echo "== running soundtrackd until the queue is idle, watching the batch"
+"$root/build/soundtrackd" --config soundtrackd.toml --exit-when-idle > daemon.log 2>&1 &
+daemon_pid=$!
+trap 'kill $emulator_pid $daemon_pid 2>/dev/null || true' EXIT
+for _ in $(seq 100); do grep -q "status server listening on" daemon.log && break; sleep 0.1; done
+status_url=$(sed -n 's/.*status server listening on \(http[^ ]*\).*/\1/p' daemon.log | head -1)
+echo "   status server and dashboard: $status_url/ (health: $(curl -s "$status_url/healthz"))"
+"${ctl[@]}" watch --batch demo || true   # exit 1 when some rows failed: one does, on purpose
+wait $daemon_pid
+echo "   daemon log: $demo/daemon.log"
 
 echo "== the queue"
 "${ctl[@]}" status --batch demo
