@@ -10,7 +10,7 @@ packages=(
   libsystemd-dev libgtest-dev
   sqlite3 openssl ca-certificates curl procps
   chromium chromium-driver python3-selenium  # the dashboard's browser test
-  systemd dpkg-dev  # systemd-analyze checks the unit; dpkg-shlibdeps fills the .deb's Depends
+  systemd dpkg-dev file  # systemd-analyze checks the unit; cpack runs file and dpkg-shlibdeps for the .deb
 )
 [ "${1:-}" = "--sanitize" ] && packages+=(clang libclang-rt-14-dev)
 
