@@ -59,16 +59,6 @@ function badge(status) {
   return h('span', {class: 'badge s-' + status, 'data-role': 'status', text: status});
 }
 
-function file_extension(mime) {
-  return {'audio/mpeg': 'mp3', 'audio/mp3': 'mp3', 'audio/wav': 'wav', 'audio/x-wav': 'wav', 'audio/flac': 'flac'}[mime] || 'bin';
-}
-
-// Same shape as soundtrackctl export: <name or "job">-<id>[-<n>].<ext>
-function download_name(job, index, count, mime) {
-  const base = (job.name || 'job').replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '') || 'job';
-  return base + '-' + job.id + (count > 1 ? '-' + (index + 1) : '') + '.' + file_extension(mime);
-}
-
 // ---------------------------------------------------------------- the API
 
 class api_error extends Error {
@@ -465,7 +455,6 @@ function job_view(main, job_id) {
   let priority_dirty = false;
   priority.addEventListener('input', () => { priority_dirty = true; });
   let shown_assets = null;
-  let current = null;
 
   const act = async (what, body) => {
     message.hidden = true;
@@ -518,7 +507,6 @@ function job_view(main, job_id) {
       }
       if (!is_current(generation)) return;
       const job = data.job;
-      current = job;
       document.getElementById('job-title').replaceChildren(
         (job.name ? job.name + ' ' : '') + '#' + job.id + ' ', h('span', {id: 'job-status'}, badge(job.status)),
         job.status === 'running' && job.progress ? h('span', {class: 'muted'}, ' ' + Math.round(job.progress * 100) + '%') : '');
@@ -548,11 +536,12 @@ function job_view(main, job_id) {
         if (!data.assets.length) {
           tracks.replaceChildren(h('p', {class: 'muted'}, FINISHED.has(job.status) ? 'No stored track.' : 'No track yet.'));
         } else {
-          tracks.replaceChildren(...data.assets.map((asset, index) => {
+          tracks.replaceChildren(...data.assets.map((asset) => {
             const url = `v1/jobs/${job_id}/audio/${asset.id}`;
             return h('div', {class: 'track', 'data-asset': String(asset.id)},
               h('audio', {controls: true, preload: 'metadata', src: url}),
-              h('a', {href: url, download: download_name(current, index, data.assets.length, asset.mime_type)}, 'Download'),
+              // The server names the file as soundtrackctl export does (Content-Disposition).
+              h('a', {href: url, download: true}, 'Download'),
               h('span', {class: 'muted'}, `${asset.mime_type}, ${(asset.size_bytes / 1024).toFixed(0)} KiB`),
               h('code', {class: 'muted', title: 'sha256', text: asset.sha256.slice(0, 12) + '…'}));
           }));

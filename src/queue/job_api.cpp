@@ -15,6 +15,7 @@
 #include "soundtrackd/db/job_json.hpp"
 #include "soundtrackd/db/request_reader.hpp"
 #include "soundtrackd/queue/status_report.hpp"
+#include "soundtrackd/util/file_names.hpp"
 
 namespace soundtrackd::queue {
 
@@ -359,12 +360,12 @@ asio::awaitable<server_reply> job_api::audio(const server_request& request) {
   }
   auto find = [id = *id, asset_id](api_connection& c) {
     auto asset = c.admin.find_asset(id, asset_id);
-    const bool job_exists = asset || c.admin.get(id);
-    return std::pair(std::move(asset), job_exists);
+    auto job = c.admin.get(id);
+    return std::pair(std::move(asset), std::move(job));
   };
-  auto [asset, job_exists] = co_await reads_.run(find);
+  auto [asset, job] = co_await reads_.run(find);
   if (!asset) {
-    if (!job_exists) co_return no_job(request);
+    if (!job) co_return no_job(request);
     if (asset_id) co_return json_error(404, "job " + std::to_string(*id) + " has no asset " + std::to_string(*asset_id));
     co_return json_error(404, "job " + std::to_string(*id) + " has no stored audio yet");
   }
@@ -374,6 +375,14 @@ asio::awaitable<server_reply> job_api::audio(const server_request& request) {
   server_reply reply{.content_type = asset->mime_type};
   reply.headers.emplace_back("Accept-Ranges", "bytes");
   reply.headers.emplace_back("ETag", "\"" + asset->sha256 + "\"");
+  // The name soundtrackctl export gives the file, so a download from the dashboard matches it
+  // (export_file_name keeps only [A-Za-z0-9._-]: nothing to quote).
+  if (job) {
+    std::size_t index = 0;
+    while (index < job->assets.size() && job->assets[index].id != asset->id) ++index;
+    auto file_name = export_file_name(job->job.request.name, *id, index, asset->mime_type);
+    reply.headers.emplace_back("Content-Disposition", "inline; filename=\"" + file_name + "\"");
+  }
   switch (parse_range(request.header("Range"), size, range)) {
     case range_kind::unsatisfiable: {
       auto refused = json_error(416, "range not satisfiable: the audio is " + std::to_string(size) + " bytes");

@@ -229,13 +229,17 @@ def run_checks(stage, page):
     assert isinstance(played, (int, float)) and played > 0, f"the track did not play: {played}"
     stored = stage.query("SELECT sha256, size_bytes FROM assets WHERE job_id = ?", job_id)[0]
     href = page.find(".track a[download]").get_attribute("href")
-    digest = driver.execute_async_script("""
+    digest, disposition = driver.execute_async_script("""
         const [url, done] = arguments;
-        fetch(url).then((r) => r.arrayBuffer()).then((b) => crypto.subtle.digest('SHA-256', b))
-          .then((d) => done([...new Uint8Array(d)].map((x) => x.toString(16).padStart(2, '0')).join('')))
-          .catch((e) => done('fetch failed: ' + e.message));
+        fetch(url).then(async (r) => {
+          const d = await crypto.subtle.digest('SHA-256', await r.arrayBuffer());
+          done([[...new Uint8Array(d)].map((x) => x.toString(16).padStart(2, '0')).join(''),
+                r.headers.get('Content-Disposition')]);
+        }).catch((e) => done(['fetch failed: ' + e.message, null]));
     """, href)
     assert digest == stored["sha256"], f"download sha256 {digest}, stored {stored['sha256']}"
+    # Named as soundtrackctl export names it: <name>-<id>.<ext>
+    assert disposition == f'inline; filename="Morning-0-{job_id}.mp3"', f"Content-Disposition {disposition!r}"
     page.shoot("job-desktop-light")
     page.set_phone(True)
     page.set_scheme("dark")

@@ -10,7 +10,7 @@ struct embedded_file {
   std::string_view path;          // "/" or "/ui/app.js"
   std::string_view content_type;  // "text/javascript; charset=utf-8"
   std::string_view bytes;
-  std::string_view etag;          // quoted, from the content's sha256: "\"1a2b...\""
+  std::string_view etag;  // quoted, from the content's sha256: "\"1a2b...\""
 };
 
 // The file served at `path` (no query string), or nullptr.

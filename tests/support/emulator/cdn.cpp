@@ -75,8 +75,8 @@ std::size_t asset_content::read(std::span<char> out) {
       std::memcpy(word_.data(), &word, word_.size());
       word_used_ = 0;
     }
-    auto take = std::min({word_.size() - word_used_, count - written,
-                          static_cast<std::size_t>(mp3_frame_size - in_frame)});
+    auto take =
+        std::min({word_.size() - word_used_, count - written, static_cast<std::size_t>(mp3_frame_size - in_frame)});
     std::memcpy(out.data() + written, word_.data() + word_used_, take);
     word_used_ += take;
     written += take;
