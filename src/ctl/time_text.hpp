@@ -1,4 +1,4 @@
-// Time arguments as soundtrackctl reads them (format_utc and ISO-8601 parsing are in util/time).
+// UTC times as soundtrackctl reads and prints them: ISO-8601 text <-> Unix epoch seconds.
 #pragma once
 
 #include <string>

@@ -182,6 +182,7 @@ int run_daemon(const options& opt) {
       const db::queue_database_options api_db_options{.migrate = false};
       api_reads_db = std::make_unique<queue::api_connection>(db::open_queue_database(cfg.database.path, api_db_options));
       api_writes_db = std::make_unique<queue::api_connection>(db::open_queue_database(cfg.database.path, api_db_options));
+      api_writes_db->db.busy_poll(std::chrono::seconds(10));  // inserts must not starve beside the scheduler's commits
       api_reads = std::make_unique<queue::api_thread>(*api_reads_db, log);
       api_writes = std::make_unique<queue::api_thread>(*api_writes_db, log);
       api_routes = std::make_unique<queue::job_api>(io.get_executor(), *api_reads, *api_writes,

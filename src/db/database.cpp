@@ -11,6 +11,7 @@
 #include <fstream>
 #include <mutex>
 #include <ostream>
+#include <thread>
 #include <vector>
 
 namespace soundtrackd::db {
@@ -401,6 +402,18 @@ std::int64_t database::changes() const { return sqlite3_changes64(db_.get()); }
 void database::busy_timeout(std::chrono::milliseconds timeout) {
   auto ms = std::clamp<std::chrono::milliseconds::rep>(timeout.count(), 0, INT_MAX);
   if (int rc = sqlite3_busy_timeout(db_.get(), static_cast<int>(ms)); rc != SQLITE_OK)
+    throw_db_error(db_.get(), rc, "");
+}
+
+void database::busy_poll(std::chrono::milliseconds timeout) {
+  auto tries = std::clamp<std::chrono::milliseconds::rep>(timeout.count(), 0, INT_MAX);
+  auto handler = [](void* limit, int attempts) -> int {
+    if (attempts >= static_cast<int>(reinterpret_cast<std::intptr_t>(limit))) return 0;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return 1;
+  };
+  if (int rc = sqlite3_busy_handler(db_.get(), handler, reinterpret_cast<void*>(static_cast<std::intptr_t>(tries)));
+      rc != SQLITE_OK)
     throw_db_error(db_.get(), rc, "");
 }
 

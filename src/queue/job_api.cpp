@@ -271,11 +271,21 @@ asio::awaitable<server_reply> job_api::create_job(const server_request& request)
 // under load each fsync serves many rows, and every client is answered only after its COMMIT.
 asio::awaitable<void> job_api::flush_inserts() {
   constexpr std::size_t max_group = 1000;
+  std::size_t last_group = 0;
+  asio::steady_timer linger(executor_);
   while (!pending_.empty()) {
+    // The clients of the last group are about to send their next rows: waiting a moment for
+    // them makes one commit of what would be two (PostgreSQL's commit_delay, in small).
+    if (pending_.size() < last_group / 2) {
+      linger.expires_after(std::chrono::milliseconds(1));
+      boost::system::error_code ignored;
+      co_await linger.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+    }
     std::vector<std::shared_ptr<pending_insert>> group;
     const auto n = std::min(max_group, pending_.size());
     group.assign(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(n));
     pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(n));
+    last_group = n;
     std::vector<db::job_request> requests;
     requests.reserve(group.size());
     for (const auto& entry : group) requests.push_back(entry->request);
@@ -296,58 +306,51 @@ asio::awaitable<void> job_api::flush_inserts() {
   flushing_ = false;
 }
 
-asio::awaitable<server_reply> job_api::cancel_job(const server_request& request) {
+asio::awaitable<server_reply> job_api::write_row(const server_request& request, row_write write,
+                                                 std::string refusal) {
   auto id = path_id(request);
   if (!id) co_return no_job(request);
-  auto cancel = [id = *id](api_connection& c) {
-    const auto now = now_epoch();
-    auto outcomes = c.admin.cancel({id}, api_note("cancelled", now), now);
-    return std::pair(outcomes.front(), c.admin.get(id));
+  auto task = [id = *id, write = std::move(write)](api_connection& c) { return write(c, id, now_epoch()); };
+  auto change = co_await writes_.run(task);
+  if (!change.previous_status || !change.details) co_return no_job(request);
+  if (!change.changed)
+    co_return json_error(409, "job " + std::to_string(*id) + " is " +
+                                  std::string(db::to_string(*change.previous_status)) + ": " + refusal);
+  co_return json_reply(200, details_json(*change.details));
+}
+
+asio::awaitable<server_reply> job_api::cancel_job(const server_request& request) {
+  row_write cancel = [](api_connection& c, std::int64_t id, epoch_seconds now) {
+    auto outcome = c.admin.cancel({id}, api_note("cancelled", now), now).front();
+    return row_change{outcome.previous_status, outcome.cancelled, c.admin.get(id)};
   };
-  auto [outcome, details] = co_await writes_.run(cancel);
-  if (!outcome.previous_status || !details) co_return no_job(request);
-  if (!outcome.cancelled)
-    co_return json_error(409, "job " + std::to_string(*id) + " is " + std::string(db::to_string(*outcome.previous_status)) +
-                                  ": only queued, submitting, running or downloading rows can be cancelled");
-  co_return json_reply(200, details_json(*details));
+  std::string refusal = "only queued, submitting, running or downloading rows can be cancelled";
+  co_return co_await write_row(request, std::move(cancel), std::move(refusal));
 }
 
 asio::awaitable<server_reply> job_api::retry_job(const server_request& request) {
-  auto id = path_id(request);
-  if (!id) co_return no_job(request);
-  auto retry = [id = *id](api_connection& c) {
-    const auto now = now_epoch();
-    auto outcomes = c.admin.retry({id}, api_note("retried", now), now);
-    return std::pair(outcomes.front(), c.admin.get(id));
+  row_write retry = [](api_connection& c, std::int64_t id, epoch_seconds now) {
+    auto outcome = c.admin.retry({id}, api_note("retried", now), now).front();
+    return row_change{outcome.previous_status, outcome.action.has_value(), c.admin.get(id)};
   };
-  auto [outcome, details] = co_await writes_.run(retry);
-  if (!outcome.previous_status || !details) co_return no_job(request);
-  if (!outcome.action)
-    co_return json_error(409, "job " + std::to_string(*id) + " is " + std::string(db::to_string(*outcome.previous_status)) +
-                                  ": only failed or cancelled rows can be retried");
-  co_return json_reply(200, details_json(*details));
+  std::string refusal = "only failed or cancelled rows can be retried";
+  co_return co_await write_row(request, std::move(retry), std::move(refusal));
 }
 
 asio::awaitable<server_reply> job_api::set_priority(const server_request& request) {
-  auto id = path_id(request);
-  if (!id) co_return no_job(request);
   boost::system::error_code ec;
   auto body = json::parse(request.body, ec);
   const auto* fields = ec ? nullptr : body.if_object();
   const auto* given = fields ? fields->if_contains("priority") : nullptr;
+  if (!path_id(request)) co_return no_job(request);
   if (!given || !given->is_int64())
     co_return json_error(400, "the body must be {\"priority\": <integer>}", "priority");
-  auto change = [id = *id, priority = given->get_int64()](api_connection& c) {
-    const auto now = now_epoch();
+  row_write change = [priority = given->get_int64()](api_connection& c, std::int64_t id, epoch_seconds now) {
     auto status = c.admin.set_priority(id, priority, api_note("changed", now), now);
-    return std::pair(status, c.admin.get(id));
+    return row_change{status, status == db::job_status::queued, c.admin.get(id)};
   };
-  auto [status, details] = co_await writes_.run(change);
-  if (!status || !details) co_return no_job(request);
-  if (*status != db::job_status::queued)
-    co_return json_error(409, "job " + std::to_string(*id) + " is " + std::string(db::to_string(*status)) +
-                                  ": priority only orders queued rows");
-  co_return json_reply(200, details_json(*details));
+  std::string refusal = "priority only orders queued rows";
+  co_return co_await write_row(request, std::move(change), std::move(refusal));
 }
 
 asio::awaitable<server_reply> job_api::audio(const server_request& request) {

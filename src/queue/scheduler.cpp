@@ -34,6 +34,11 @@ struct scheduler::active_job {
 
 namespace {
 
+template <class T>
+void count_outcome(std::map<std::string, std::int64_t>& counts, const scenario::api_result<T>& answer) {
+  ++counts[answer ? std::string("ok") : std::string(scenario::to_string(answer.failure().kind))];
+}
+
 double steady_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
@@ -74,6 +79,7 @@ double scheduler::random01() { return std::uniform_real_distribution<double>(0.0
 scheduler_stats scheduler::stats() const {
   auto s = stats_;
   s.in_flight = active_.size();
+  s.api_latency = api_.latency();
   // The API's refusal says more than the spend limit when both hold.
   s.paused_reason = !api_pause_reason_.empty() ? api_pause_reason_ : spend_pause_reason_;
   return s;
@@ -315,6 +321,7 @@ asio::awaitable<void> scheduler::run_job(std::shared_ptr<active_job> job) {
         break;
       case action_kind::retry:
         ++stats_.retries;
+        ++stats_.retries_by_step[std::string(to_string(a.failed_step))];
         if (!co_await record_retry(*job, a)) co_return;
         if (a.failed_step == step::submit) co_return;  // back in the queue until next_attempt_at
         co_await sleep(job->timer, a.delay);
@@ -374,6 +381,7 @@ asio::awaitable<std::optional<action>> scheduler::submit(active_job& job) {
   job.db_status = db::job_status::submitting;
 
   auto answer = co_await api_.submit(job.row.request);
+  count_outcome(stats_.submits, answer);
   if (!answer) {
     note_rate_limit(answer.failure());
     auto next = job.fsm.on_submit_failed(answer.failure(), random01());
@@ -404,6 +412,7 @@ asio::awaitable<std::optional<action>> scheduler::submit(active_job& job) {
 asio::awaitable<std::optional<action>> scheduler::poll(active_job& job) {
   co_await take_token(job);
   auto answer = co_await api_.get_job(job.fsm.remote_job_id());
+  count_outcome(stats_.polls, answer);
   if (!answer) {
     note_rate_limit(answer.failure());
     co_return job.fsm.on_poll_failed(answer.failure(), now_epoch(), random01());
@@ -474,6 +483,8 @@ asio::awaitable<std::optional<action>> scheduler::download(active_job& job) {
   const auto& asset = job.fsm.current_asset();
   const auto file = staging_path(job, index);
   auto got = co_await api_.download(asset, file);
+  count_outcome(stats_.downloads, got);
+  if (got) stats_.bytes_downloaded += got->size;
   if (!got) co_return job.fsm.on_download_failed(got.failure(), random01());
   job.staged.resize(index);  // a re-download replaces what was staged for this index
   job.staged.push_back({asset.id, got->mime_type, got->path, got->size, got->sha256});

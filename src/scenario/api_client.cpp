@@ -8,6 +8,16 @@
 
 namespace soundtrackd::scenario {
 
+void latency_histogram::observe(double seconds) {
+  for (std::size_t i = 0; i < bounds.size(); ++i)
+    if (seconds <= bounds[i]) {
+      ++counts[i];
+      break;
+    }
+  ++count;
+  sum += seconds;
+}
+
 namespace {
 
 // Generous ceiling on one track; the real answer is a few MB.
@@ -58,7 +68,10 @@ std::string api_client::generate_call() const {
 
 boost::asio::awaitable<api_result<http::response>> api_client::exchange(call kind, const std::string& what,
                                                                        http::request request) {
+  const auto started = std::chrono::steady_clock::now();
   auto answer = co_await http_.send(std::move(request));
+  auto& histogram = kind == call::generate ? latency_.generate : kind == call::get_job ? latency_.get_job : latency_.get_asset;
+  histogram.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   if (!answer) co_return classify_transport_error(what, answer.error_message());
   if (answer->status / 100 != 2)
     co_return classify_http_error(kind, what, answer->status, answer->body, answer->retry_after, now_epoch());

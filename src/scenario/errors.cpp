@@ -8,6 +8,17 @@
 
 namespace soundtrackd::scenario {
 
+std::string_view to_string(error_kind kind) {
+  switch (kind) {
+    case error_kind::transient: return "transient";
+    case error_kind::rate_limited: return "rate_limited";
+    case error_kind::permanent: return "permanent";
+    case error_kind::global: return "global";
+    case error_kind::url_expired: return "url_expired";
+  }
+  return "unknown";
+}
+
 namespace json = boost::json;
 
 namespace {

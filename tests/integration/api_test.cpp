@@ -251,6 +251,16 @@ TEST(Api, ListsShowsAndStreamsWhatTheDaemonStored) {
   auto metrics = api.get("/metrics");
   EXPECT_NE(metrics.body.find("soundtrackd_jobs{status=\"succeeded\"} 5\n"), std::string::npos) << metrics.body;
   EXPECT_NE(metrics.body.find("soundtrackd_queue_lag_seconds 0"), std::string::npos) << metrics.body;
+  auto stored_bytes = [&] {
+    auto db = stage.open_db();
+    return db.prepare("SELECT sum(size_bytes) FROM assets").first_row([](db::statement& r) { return r.column_int64(0); });
+  }();
+  for (const std::string& line : std::vector<std::string>{"soundtrackd_submits_total{outcome=\"ok\"} 5\n", "soundtrackd_downloads_total{outcome=\"ok\"} 5\n",
+                           "soundtrackd_downloaded_bytes_total " + std::to_string(stored_bytes.value_or(-1)) + "\n",
+                           "soundtrackd_api_request_duration_seconds_count{call=\"generate\"} 5\n",
+                           "soundtrackd_api_request_duration_seconds_bucket{call=\"get_asset\",le=\"+Inf\"} 5\n",
+                           "soundtrackd_polls_total{outcome=\"ok\"} ", "soundtrackd_rate_limit_waits_total 0\n"})
+    EXPECT_NE(metrics.body.find(line), std::string::npos) << line << " not in:\n" << metrics.body;
 
   auto unknown = api.get("/v2/nothing");
   EXPECT_EQ(unknown.status, 404);

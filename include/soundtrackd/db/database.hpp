@@ -141,6 +141,10 @@ class database {
   std::int64_t last_insert_rowid() const;
   std::int64_t changes() const;  // rows changed by the last completed INSERT/UPDATE/DELETE
   void busy_timeout(std::chrono::milliseconds timeout);
+  // Like busy_timeout, but tries again every millisecond: SQLite's own handler sleeps up to
+  // 100 ms between tries, and so keeps losing the lock to a connection that commits often.
+  // For a connection on its own thread whose writes should not starve (the HTTP API's).
+  void busy_poll(std::chrono::milliseconds timeout);
   bool in_transaction() const;
   bool read_only() const;
 

@@ -9,6 +9,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "soundtrackd/db/database.hpp"
@@ -53,6 +55,17 @@ class job_api {
   boost::asio::awaitable<http::server_reply> cancel_job(const http::server_request& request);
   boost::asio::awaitable<http::server_reply> retry_job(const http::server_request& request);
   boost::asio::awaitable<http::server_reply> set_priority(const http::server_request& request);
+  // A write on the row of the route's {id}: its status before (nullopt: no such row), whether
+  // it changed, and the row after.
+  struct row_change {
+    std::optional<db::job_status> previous_status;
+    bool changed = false;
+    std::optional<db::job_details> details;
+  };
+  using row_write = std::function<row_change(api_connection&, std::int64_t id, epoch_seconds now)>;
+  // Runs `write` on the write thread: 200 with the row, 404, or 409 "job N is <status>: <refusal>".
+  boost::asio::awaitable<http::server_reply> write_row(const http::server_request& request, row_write write,
+                                                       std::string refusal);
   boost::asio::awaitable<http::server_reply> audio(const http::server_request& request);
   boost::asio::awaitable<http::server_reply> overview(const http::server_request& request);
 

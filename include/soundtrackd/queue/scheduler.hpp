@@ -41,6 +41,11 @@ struct scheduler_stats {
   std::int64_t retries = 0;
   std::int64_t ambiguous_resubmits = 0;  // submits after a crash that may bill twice
   std::int64_t rate_limit_waits = 0;     // HTTP 429 answers: each slows the calls or lowers the cap
+  // API calls by outcome: "ok" or the error kind ("transient", "rate_limited", ...).
+  std::map<std::string, std::int64_t> submits, polls, downloads;
+  std::map<std::string, std::int64_t> retries_by_step;  // "submit", "poll", "asset", "download", "store"
+  std::uint64_t bytes_downloaded = 0;
+  scenario::api_latency api_latency;
   std::size_t in_flight = 0;
   std::string paused_reason;  // empty when not paused
 };

@@ -2,7 +2,9 @@
 // Every answer comes back as a value or a classified api_error; nothing throws for I/O.
 #pragma once
 
+#include <array>
 #include <boost/asio/awaitable.hpp>
+#include <cstdint>
 #include <string>
 
 #include "soundtrackd/db/job_row.hpp"
@@ -28,6 +30,19 @@ struct downloaded_file {
   std::string sha256;
 };
 
+// How long API calls took (answered or not), as a Prometheus histogram, per call.
+struct latency_histogram {
+  static constexpr std::array<double, 10> bounds = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};  // seconds
+  std::array<std::int64_t, bounds.size()> counts{};  // calls that took <= bounds[i] (not cumulative)
+  std::int64_t count = 0;
+  double sum = 0;
+  void observe(double seconds);
+};
+
+struct api_latency {
+  latency_histogram generate, get_job, get_asset;
+};
+
 class api_client {
  public:
   api_client(http::client& http, api_settings settings);
@@ -44,6 +59,8 @@ class api_client {
   // "POST /generate/custom/model_x": how calls are named in messages (no host, no query).
   std::string generate_call() const;
 
+  const api_latency& latency() const { return latency_; }
+
  private:
   // One API call: transport failures and non-2xx answers come back classified.
   boost::asio::awaitable<api_result<http::response>> exchange(call kind, const std::string& what,
@@ -54,6 +71,7 @@ class api_client {
 
   http::client& http_;
   api_settings settings_;
+  api_latency latency_;
 };
 
 }  // namespace soundtrackd::scenario

@@ -12,6 +12,9 @@ namespace soundtrackd::scenario {
 // Which call an answer belongs to; the same status means different things per call.
 enum class call { generate, get_job, get_asset, download };
 
+// "transient", "rate_limited", ...: the outcome label of the metrics.
+std::string_view to_string(error_kind kind);
+
 // A non-2xx answer. `what` is "POST /generate/custom/model_x" (path only, no query).
 // `retry_after` is the header verbatim (delta-seconds or HTTP-date), `now` for the date.
 api_error classify_http_error(call c, std::string_view what, unsigned status,

@@ -1,6 +1,7 @@
 // api-load: POST /v1/jobs from many concurrent keep-alive clients and report the insert rate.
 // Used by the integration test of the group commit and by bench/ (scenario 6, HTTP ingest):
 //   api-load --url http://127.0.0.1:8080 --clients 50 --requests 20000 [--token-file F] [--batch B]
+//            [--run-after EPOCH]   (rows due only then: measures the inserts without the daemon's work)
 // Prints one JSON object: requests, created (201 answers), failed, seconds, inserts_per_second,
 // p50_ms and p99_ms (per-request latency).
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +36,7 @@ struct options {
   int requests = 10000;
   std::string token;
   std::string batch = "api-load";
+  std::optional<double> run_after;
 };
 
 struct totals {
@@ -52,6 +55,7 @@ asio::awaitable<void> client(const options& opt, tcp::endpoint endpoint, totals&
     const int n = t.next++;
     boost::json::object body{{"prompt", "api-load track " + std::to_string(n)}, {"batch", opt.batch},
                              {"name", "Load " + std::to_string(n)}};
+    if (opt.run_after) body["run_after"] = *opt.run_after;
     bhttp::request<bhttp::string_body> request{bhttp::verb::post, "/v1/jobs", 11};
     request.set(bhttp::field::host, opt.host + ":" + opt.port);
     request.set(bhttp::field::content_type, "application/json");
@@ -73,7 +77,7 @@ asio::awaitable<void> client(const options& opt, tcp::endpoint endpoint, totals&
 }
 
 int usage() {
-  std::cerr << "usage: api-load --url http://HOST:PORT [--clients N] [--requests N] [--token-file F] [--batch B]\n";
+  std::cerr << "usage: api-load --url http://HOST:PORT [--clients N] [--requests N] [--token-file F] [--batch B] [--run-after EPOCH]\n";
   return 2;
 }
 
@@ -97,6 +101,8 @@ int main(int argc, char** argv) {
     } else if (arg == "--token-file") {
       std::ifstream in(value);
       std::getline(in, opt.token);
+    } else if (arg == "--run-after") {
+      opt.run_after = std::stod(value);
     } else if (arg == "--batch") {
       opt.batch = value;
     } else {
