@@ -178,9 +178,16 @@ def run_checks(stage, page):
     later_id = stage.insert("later", "night", "Later", "unixepoch('now','+2 hours')")
     wait_for("three rows running", lambda: all(stage.status(i) == "running" for i in running_ids))
 
-    # The token prompt, then the overview with the database's counts.
+    # The token prompt (a wrong token is refused with a reason), then the overview with the
+    # database's counts.
     page.go("/")
-    page.find("#token-input").send_keys(TOKEN)
+    token = page.find("#token-input")
+    token.send_keys("not-the-token")
+    page.find("#token-submit").click()
+    refusal = page.find("#token-error").text
+    assert "server.token_file" in refusal, f"a wrong token is refused with {refusal!r}"
+    token.clear()
+    token.send_keys(TOKEN)
     page.find("#token-submit").click()
     counts = {row["status"]: row["n"] for row in stage.query("SELECT status, count(*) AS n FROM jobs GROUP BY status")}
     assert counts == {"succeeded": 2, "running": 3, "queued": 1}, counts
