@@ -38,8 +38,8 @@ credential_file read_credential_file(const std::filesystem::path& path) {
     std::error_code ec;
     return {{}, std::filesystem::exists(path, ec) ? "cannot be read" : "is missing"};
   }
-  std::string value = without_trailing_whitespace(
-      {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()});
+  std::string value =
+      without_trailing_whitespace({std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()});
   if (value.empty()) return {{}, "is empty"};
   return {std::move(value), {}};
 }
@@ -68,8 +68,7 @@ std::optional<credentials> find_credentials() {
   std::string key = environment_value(key_variable);
   std::string secret = environment_value(secret_variable);
   if (!key.empty() && !secret.empty())
-    return credentials{std::move(key), std::move(secret),
-                       "environment (SCENARIO_API_KEY, SCENARIO_API_SECRET)"};
+    return credentials{std::move(key), std::move(secret), "environment (SCENARIO_API_KEY, SCENARIO_API_SECRET)"};
   return std::nullopt;
 }
 

@@ -113,8 +113,8 @@ int run_estimate(db::queue_admin& admin, const estimate_options& options, const 
   http_options.authorization = config::basic_authorization(*creds);
   http_options.authorization_origin = origin->origin();
   http::client http(io.get_executor(), http_options);
-  scenario::api_client api(http, {cfg.api.base_url, cfg.api.model, cfg.api.project_id, cfg.api.request_timeout,
-                                  cfg.api.download_timeout});
+  scenario::api_client api(
+      http, {cfg.api.base_url, cfg.api.model, cfg.api.project_id, cfg.api.request_timeout, cfg.api.download_timeout});
 
   estimate_run run{
       .admin = admin,

@@ -1,16 +1,16 @@
 // The soundtrackctl commands that only read: status, watch, list and show.
+#include <unistd.h>
 #include <algorithm>
 #include <array>
-#include <map>
 #include <boost/json/array.hpp>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <iomanip>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <thread>
-#include <unistd.h>
 
 #include "commands.hpp"
 #include "output.hpp"

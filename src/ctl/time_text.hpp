@@ -1,4 +1,4 @@
-// UTC times as soundtrackctl reads and prints them: ISO-8601 text <-> Unix epoch seconds.
+// Time arguments as soundtrackctl reads them (format_utc and ISO-8601 parsing are in util/time).
 #pragma once
 
 #include <string>

@@ -120,13 +120,17 @@ constexpr std::int64_t export_page_size = 100;
 constexpr std::string_view prunable_where = R"(
   coalesce(finished_at, updated_at, created_at) < ?1 AND (?2 IS NULL OR batch = ?2))";
 
-const std::string prunable_finished = "status IN ('succeeded', 'failed', 'cancelled') AND" + std::string(prunable_where);
+const std::string prunable_finished =
+    "status IN ('succeeded', 'failed', 'cancelled') AND" + std::string(prunable_where);
 const std::string prunable_unsuccessful = "status IN ('failed', 'cancelled') AND" + std::string(prunable_where);
 const std::string prunable_succeeded = "status = 'succeeded' AND" + std::string(prunable_where);
 
 std::int64_t count_of(database& db, const std::string& sql, epoch_seconds cutoff,
                       const std::optional<std::string>& batch) {
-  return db.prepare(sql).bind_all(cutoff, batch).first_row([](statement& row) { return row.column_int64(0); }).value_or(0);
+  return db.prepare(sql)
+      .bind_all(cutoff, batch)
+      .first_row([](statement& row) { return row.column_int64(0); })
+      .value_or(0);
 }
 
 job_status read_status(const statement& row, int column) {
@@ -395,10 +399,11 @@ prune_outcome queue_admin::prune(epoch_seconds cutoff, bool keep_audio, const st
   prune_outcome outcome;
   transaction tx(db_);
   // Counted first: rows removed by ON DELETE CASCADE do not show in changes().
-  outcome.assets_deleted = count_of(db_, "SELECT count(*) FROM assets WHERE job_id IN (SELECT id FROM jobs WHERE " +
-                                             deleted + ")", cutoff, batch);
-  outcome.events_deleted = count_of(db_, "SELECT count(*) FROM job_events WHERE job_id IN (SELECT id FROM jobs WHERE " +
-                                             deleted + ")", cutoff, batch);
+  outcome.assets_deleted = count_of(
+      db_, "SELECT count(*) FROM assets WHERE job_id IN (SELECT id FROM jobs WHERE " + deleted + ")", cutoff, batch);
+  outcome.events_deleted =
+      count_of(db_, "SELECT count(*) FROM job_events WHERE job_id IN (SELECT id FROM jobs WHERE " + deleted + ")",
+               cutoff, batch);
   if (keep_audio)
     outcome.events_deleted +=
         db_.prepare("DELETE FROM job_events WHERE job_id IN (SELECT id FROM jobs WHERE " + prunable_succeeded + ")")

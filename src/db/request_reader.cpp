@@ -15,6 +15,8 @@
 #include <streambuf>
 #include <vector>
 
+#include "soundtrackd/util/time.hpp"
+
 namespace soundtrackd::db {
 
 namespace json = boost::json;
@@ -52,7 +54,8 @@ constexpr std::array<column_info, 11> user_columns{{
     {"priority", column::priority, "must be an integer"},
     {"batch", column::batch, "must be text or null"},
     {"name", column::name, "must be text or null"},
-    {"run_after", column::run_after, "must be epoch seconds from 0 to 253402300800"},
+    {"run_after", column::run_after,
+     "must be epoch seconds (0 to 253402300800) or UTC ISO-8601 text such as 2026-01-01T08:00:00Z"},
     {"max_attempts", column::max_attempts, "must be null or a positive integer"},
 }};
 
@@ -83,9 +86,9 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 [[noreturn]] void refuse_name(std::string_view name, std::string_view what) {
   const std::string quoted = "\"" + std::string(name) + "\"";
   if (std::find(system_columns.begin(), system_columns.end(), name) != system_columns.end())
-    throw invalid_request(std::string(name),
-                          std::string(name) + " is written by soundtrackd, not by a request; leave that " +
-                              std::string(what) + " out");
+    throw invalid_request(
+        std::string(name),
+        std::string(name) + " is written by soundtrackd, not by a request; leave that " + std::string(what) + " out");
   std::string message = "unknown " + std::string(what) + " " + quoted;
   const column_info* closest = nullptr;
   std::size_t best = 3;  // suggest only near misses
@@ -94,8 +97,9 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   if (closest)
     message += " (did you mean \"" + std::string(closest->name) + "\"?)";
   else
-    message += "; the columns are prompt, lyrics, is_instrumental, lyrics_optimizer, sample_rate, bitrate, "
-               "priority, batch, name, run_after, max_attempts";
+    message +=
+        "; the columns are prompt, lyrics, is_instrumental, lyrics_optimizer, sample_rate, bitrate, "
+        "priority, batch, name, run_after, max_attempts";
   throw invalid_request(std::string(name), message);
 }
 
@@ -138,7 +142,11 @@ void check_text(column c, std::string_view text) {
   while (i < text.size()) {
     const auto byte = static_cast<unsigned char>(text[i]);
     if (byte == 0) throw invalid_request(name, name + " contains a NUL character (at byte " + std::to_string(i) + ")");
-    std::size_t length = byte < 0x80 ? 1 : (byte >> 5) == 0x6 ? 2 : (byte >> 4) == 0xE ? 3 : (byte >> 3) == 0x1E ? 4 : 0;
+    std::size_t length = byte < 0x80           ? 1
+                         : (byte >> 5) == 0x6  ? 2
+                         : (byte >> 4) == 0xE  ? 3
+                         : (byte >> 3) == 0x1E ? 4
+                                               : 0;
     bool ok = length > 0 && i + length <= text.size();
     std::uint32_t cp = length == 1 ? byte : length == 2 ? byte & 0x1F : length == 3 ? byte & 0x0F : byte & 0x07;
     for (std::size_t k = 1; ok && k < length; ++k) {
@@ -150,7 +158,8 @@ void check_text(column c, std::string_view text) {
     constexpr std::array<std::uint32_t, 5> smallest{0, 0, 0x80, 0x800, 0x10000};
     if (ok) ok = cp >= smallest[length] && cp <= 0x10FFFF && (cp < 0xD800 || cp > 0xDFFF);
     if (!ok)
-      throw invalid_request(name, name + " is not valid UTF-8 (at byte " + std::to_string(i) + "); save the text as UTF-8");
+      throw invalid_request(name,
+                            name + " is not valid UTF-8 (at byte " + std::to_string(i) + "); save the text as UTF-8");
     i += length;
   }
 }
@@ -194,14 +203,30 @@ void set_from_json(job_request& r, column c, const json::value& v) {
       if (c == column::name) r.name = std::move(text);
       return;
     }
-    case column::is_instrumental: r.is_instrumental = json_flag(c, v); return;
-    case column::lyrics_optimizer: r.lyrics_optimizer = json_flag(c, v); return;
-    case column::sample_rate: r.sample_rate = json_integer(c, v); return;
-    case column::bitrate: r.bitrate = json_integer(c, v); return;
-    case column::priority: r.priority = json_integer(c, v); return;
+    case column::is_instrumental:
+      r.is_instrumental = json_flag(c, v);
+      return;
+    case column::lyrics_optimizer:
+      r.lyrics_optimizer = json_flag(c, v);
+      return;
+    case column::sample_rate:
+      r.sample_rate = json_integer(c, v);
+      return;
+    case column::bitrate:
+      r.bitrate = json_integer(c, v);
+      return;
+    case column::priority:
+      r.priority = json_integer(c, v);
+      return;
     case column::run_after:
-      if (!v.is_number()) wrong_value(c, v);
-      r.run_after = v.to_number<double>();
+      if (v.is_string()) {
+        r.run_after = parse_utc_iso8601(v.get_string());
+        if (!r.run_after) wrong_value(c, v);
+      } else if (v.is_number()) {
+        r.run_after = v.to_number<double>();
+      } else {
+        wrong_value(c, v);
+      }
       return;
     case column::max_attempts: {
       auto n = json_integer(c, v);
@@ -246,17 +271,44 @@ void set_from_cell(job_request& r, column c, std::string_view cell) {
     return;
   }
   switch (c) {
-    case column::prompt: r.prompt = cell; return;
-    case column::lyrics: r.lyrics = cell; return;
-    case column::batch: r.batch = std::string(cell); return;
-    case column::name: r.name = std::string(cell); return;
-    case column::is_instrumental: r.is_instrumental = cell_flag(c, cell); return;
-    case column::lyrics_optimizer: r.lyrics_optimizer = cell_flag(c, cell); return;
-    case column::sample_rate: r.sample_rate = cell_number<std::int64_t>(c, cell); return;
-    case column::bitrate: r.bitrate = cell_number<std::int64_t>(c, cell); return;
-    case column::priority: r.priority = cell_number<std::int64_t>(c, cell); return;
-    case column::run_after: r.run_after = cell_number<double>(c, cell); return;
-    case column::max_attempts: r.max_attempts = cell_number<int>(c, cell); return;
+    case column::prompt:
+      r.prompt = cell;
+      return;
+    case column::lyrics:
+      r.lyrics = cell;
+      return;
+    case column::batch:
+      r.batch = std::string(cell);
+      return;
+    case column::name:
+      r.name = std::string(cell);
+      return;
+    case column::is_instrumental:
+      r.is_instrumental = cell_flag(c, cell);
+      return;
+    case column::lyrics_optimizer:
+      r.lyrics_optimizer = cell_flag(c, cell);
+      return;
+    case column::sample_rate:
+      r.sample_rate = cell_number<std::int64_t>(c, cell);
+      return;
+    case column::bitrate:
+      r.bitrate = cell_number<std::int64_t>(c, cell);
+      return;
+    case column::priority:
+      r.priority = cell_number<std::int64_t>(c, cell);
+      return;
+    case column::run_after:
+      // A time written as text (spreadsheets do) is read only when it says it is UTC.
+      if (auto at = parse_utc_iso8601(trimmed(cell))) {
+        r.run_after = at;
+        return;
+      }
+      r.run_after = cell_number<double>(c, cell);
+      return;
+    case column::max_attempts:
+      r.max_attempts = cell_number<int>(c, cell);
+      return;
   }
 }
 
@@ -311,8 +363,9 @@ class csv_records {
     const int after = buffer_.sbumpc();
     if (after == eof || after == ',') return after;
     if (ends_line(after)) return '\n';
-    throw invalid_import_line(line_, invalid_request("", "after a closing quote must come a comma or the end of the "
-                                                         "line (write a quote inside a quoted field as \"\")"));
+    throw invalid_import_line(line_, invalid_request("",
+                                                     "after a closing quote must come a comma or the end of the "
+                                                     "line (write a quote inside a quoted field as \"\")"));
   }
 
   // Whether `c` (just taken) ends the line: "\n", or "\r" before "\n" (then taken too).
@@ -432,13 +485,13 @@ void read_json_lines(std::istream& in, const request_visitor& visit) {
       if (ec) {
         // A whole JSON array (a .json file) is the common mix-up.
         if (line.find_first_not_of(" \t") == line.find('['))
-          throw invalid_request("", "a JSON array; import reads JSON Lines, one object per line "
-                                    "(convert with: jq -c '.[]' FILE.json > FILE.jsonl)");
+          throw invalid_request("",
+                                "a JSON array; import reads JSON Lines, one object per line "
+                                "(convert with: jq -c '.[]' FILE.json > FILE.jsonl)");
         throw invalid_request("", "not valid JSON (" + ec.message() + "); each line must be one JSON object");
       }
       auto value = parser.release();
-      if (!value.is_object())
-        throw invalid_request("", "each line must be one JSON object (got " + shown(value) + ")");
+      if (!value.is_object()) throw invalid_request("", "each line must be one JSON object (got " + shown(value) + ")");
       request = job_request_from_json(value.get_object());
     });
     visit(number, std::move(request));
@@ -465,8 +518,9 @@ void read_csv(std::istream& in, const request_visitor& visit) {
         header.push_back(c.id);
       }
       if (std::find(header.begin(), header.end(), column::prompt) == header.end())
-        throw invalid_request("prompt", "the header has no prompt column; the first line names the columns, "
-                                        "e.g. prompt,lyrics,batch");
+        throw invalid_request("prompt",
+                              "the header has no prompt column; the first line names the columns, "
+                              "e.g. prompt,lyrics,batch");
     });
   }
 

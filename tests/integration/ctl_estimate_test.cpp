@@ -38,8 +38,9 @@ TEST_F(CtlEstimateTest, SumsTheDryRunPriceOfTheQueuedRows) {
   auto result = estimate({}, stage_.credentials_env());
   ASSERT_EQ(result.exit_code, 0) << result.output;
   // The emulator prices every generation at 5 creative units.
-  EXPECT_TRUE(contains(result.output, "4 queued rows of the queue would cost 20 creative units (dry run: nothing was "
-                                      "generated)"))
+  EXPECT_TRUE(contains(result.output,
+                       "4 queued rows of the queue would cost 20 creative units (dry run: nothing was "
+                       "generated)"))
       << result.output;
   EXPECT_EQ(requests("dry_run"), 4);
   EXPECT_EQ(requests("generate"), 0);
@@ -65,7 +66,8 @@ TEST_F(CtlEstimateTest, RetriesTransientErrorsAndNamesRowsThatCannotBePriced) {
   EXPECT_TRUE(contains(result.output, "3 queued rows of the queue would cost 15 creative units")) << result.output;
   EXPECT_EQ(requests("dry_run"), 5);
 
-  stage_.emulator().set_faults(R"([{"endpoint": "generate", "count": 1, "status": 400, "body": "{\"reason\": \"bad prompt\"}"}])");
+  stage_.emulator().set_faults(
+      R"([{"endpoint": "generate", "count": 1, "status": 400, "body": "{\"reason\": \"bad prompt\"}"}])");
   result = estimate({}, stage_.credentials_env());
   EXPECT_EQ(result.exit_code, 1) << result.output;
   EXPECT_TRUE(contains(result.output, "not priced: HTTP 400 from POST")) << result.output;

@@ -6,9 +6,9 @@
 #include <atomic>
 #include <boost/json.hpp>
 #include <filesystem>
-#include <thread>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "soundtrackd/db/database.hpp"
@@ -90,7 +90,6 @@ class CtlTest : public ::testing::Test {
   }
 
   db::database open_db() { return db::open_queue_database(db_path_); }
-
 
   temp_dir dir_;
   std::filesystem::path config_path_ = dir_ / "soundtrackd.toml";
@@ -562,8 +561,9 @@ TEST_F(CtlTest, PruneDeletesOldFinishedRowsWithTheirAudioAndReclaimsTheSpace) {
     auto db = open_db();
     const std::string audio(512 * 1024, 'a');
     for (auto id : {old_succeeded, new_succeeded}) {
-      db.prepare("INSERT INTO assets (job_id, remote_asset_id, mime_type, size_bytes, sha256, data) "
-                 "VALUES (?1, 'asset', 'audio/mpeg', ?2, ?3, zeroblob(?2))")
+      db.prepare(
+            "INSERT INTO assets (job_id, remote_asset_id, mime_type, size_bytes, sha256, data) "
+            "VALUES (?1, 'asset', 'audio/mpeg', ?2, ?3, zeroblob(?2))")
           .bind_all(id, static_cast<std::int64_t>(audio.size()), sha256_hex(audio))
           .execute();
       db.prepare("INSERT INTO job_events (job_id, kind) VALUES (?1, 'succeeded')").bind_all(id).execute();
@@ -587,7 +587,7 @@ TEST_F(CtlTest, PruneDeletesOldFinishedRowsWithTheirAudioAndReclaimsTheSpace) {
   EXPECT_EQ(count("SELECT count(*) FROM job_events"), 1);
 
   EXPECT_TRUE(contains(ok({"prune", "--older-than", "30d"}), "removed 0 rows finished before"));
-  EXPECT_EQ(ctl({"prune"}).exit_code, 2);  // --older-than is required
+  EXPECT_EQ(ctl({"prune"}).exit_code, 2);                        // --older-than is required
   EXPECT_EQ(ctl({"prune", "--older-than", "30"}).exit_code, 2);  // no unit
 }
 
@@ -595,7 +595,8 @@ TEST_F(CtlTest, PruneKeepAudioKeepsSucceededRowsAndDropsTheirTimeline) {
   const std::string old_time = "unixepoch() - 40 * 86400";
   const auto succeeded = insert_row("status, finished_at, batch", "'succeeded', " + old_time + ", 'night'");
   const auto failed = insert_row("status, finished_at, batch, last_error", "'failed', " + old_time + ", 'night', 'x'");
-  const auto other_batch = insert_row("status, finished_at, batch, last_error", "'failed', " + old_time + ", 'day', 'x'");
+  const auto other_batch =
+      insert_row("status, finished_at, batch, last_error", "'failed', " + old_time + ", 'day', 'x'");
   open_db().exec("INSERT INTO job_events (job_id, kind) VALUES (" + std::to_string(succeeded) + ", 'submitted'), (" +
                  std::to_string(succeeded) + ", 'succeeded')");
   auto output = ok({"prune", "--older-than", "30d", "--keep-audio", "--batch", "night", "--no-vacuum"});
@@ -608,15 +609,17 @@ TEST_F(CtlTest, PruneKeepAudioKeepsSucceededRowsAndDropsTheirTimeline) {
 }
 
 TEST_F(CtlTest, BackupCopiesConsistentlyWhileAnotherConnectionWrites) {
-  open_db().exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200) "
-                 "INSERT INTO jobs (prompt) SELECT 'before backup ' || i FROM n");
+  open_db().exec(
+      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200) "
+      "INSERT INTO jobs (prompt) SELECT 'before backup ' || i FROM n");
   std::atomic<bool> stop = false;
   std::atomic<int> written = 0;
   std::thread writer([&] {
     auto db = open_db();
     while (!stop) {
-      db.exec("BEGIN IMMEDIATE; INSERT INTO jobs (prompt) VALUES ('during backup'); "
-              "INSERT INTO job_events (job_id, kind) VALUES (last_insert_rowid(), 'x'); COMMIT");
+      db.exec(
+          "BEGIN IMMEDIATE; INSERT INTO jobs (prompt) VALUES ('during backup'); "
+          "INSERT INTO job_events (job_id, kind) VALUES (last_insert_rowid(), 'x'); COMMIT");
       ++written;
     }
   });

@@ -55,8 +55,8 @@ void validate(const job_request& request);
 // sample_rate, bitrate, priority, batch, name, run_after, max_attempts); only prompt is
 // required; null or absent means the column default. Flags take true/false or 0/1; numbers
 // must be integers where the column is one (44100.0 is accepted, 44100.5 is not); run_after
-// is epoch seconds. Unknown keys and the columns soundtrackd writes (status, attempts, ...) are
-// refused. The result is validated.
+// is epoch seconds or UTC ISO-8601 text ("2026-01-01T08:00:00Z"; the Z or +00:00 is required). Unknown keys and the
+// columns soundtrackd writes (status, attempts, ...) are refused. The result is validated.
 job_request job_request_from_json(const boost::json::object& fields);
 // The same from JSON text, which must be one object.
 job_request job_request_from_json(std::string_view text);
@@ -79,7 +79,7 @@ void read_json_lines(std::istream& in, const request_visitor& visit);
 
 // CSV (RFC 4180): a header row of column names, then one request per record; quoted fields may
 // hold commas, "" and line breaks; CRLF or LF; an empty cell means the column default. Flags
-// take true/false/0/1 (any case). Reads record by record: memory stays flat. Throws
+// take true/false/0/1 (any case); run_after as in JSON. Reads record by record: memory stays flat. Throws
 // invalid_import_line at the first bad record (the header is line 1).
 void read_csv(std::istream& in, const request_visitor& visit);
 

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace soundtrackd {
 
@@ -16,5 +18,9 @@ std::string format_duration(duration d);
 
 // "2025-03-01T14:05:09Z" (whole seconds, rounded down).
 std::string format_utc(epoch_seconds t);
+
+// "2026-01-01T08:00:00Z" (or a space for the T, seconds and fractions optional, "Z" or
+// "+00:00" required so that a local time is never read as UTC); nullopt otherwise.
+std::optional<epoch_seconds> parse_utc_iso8601(std::string_view text);
 
 }  // namespace soundtrackd

@@ -163,7 +163,9 @@ TEST_F(QueueAdminTest, EnqueueRefusesWhatTheChecksRefuseInWords) {
     admin_.enqueue(r);
     FAIL() << "expected invalid_request";
   } catch (const invalid_request& e) {
-    EXPECT_STREQ(e.what(), "run_after must be epoch seconds from 0 to 253402300800 (got 1893553445000)");
+    EXPECT_STREQ(e.what(),
+                 "run_after must be epoch seconds (0 to 253402300800) or UTC ISO-8601 text such as "
+                 "2026-01-01T08:00:00Z (got 1893553445000)");
   }
   r.run_after.reset();
   r.max_attempts = -1;
@@ -447,7 +449,8 @@ TEST_F(QueueAdminTest, ABadImportLineRollsEverythingBack) {
   EXPECT_EQ(admin_.counts(std::nullopt, t0).counts.total(), 0);
 
   // A database error on a line (here a trigger) names the line too, and also rolls back.
-  db_.exec("CREATE TRIGGER refuse BEFORE INSERT ON jobs WHEN NEW.prompt = 'no' BEGIN SELECT RAISE(ABORT, 'closed'); END");
+  db_.exec(
+      "CREATE TRIGGER refuse BEFORE INSERT ON jobs WHEN NEW.prompt = 'no' BEGIN SELECT RAISE(ABORT, 'closed'); END");
   std::istringstream refused("{\"prompt\": \"yes\"}\n{\"prompt\": \"no\"}\n");
   try {
     admin_.import_requests(refused, import_format::json_lines, std::nullopt);

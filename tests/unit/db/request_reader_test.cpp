@@ -98,6 +98,14 @@ TEST(JobRequestFromJson, NullMeansTheColumnDefault) {
   EXPECT_FALSE(r.max_attempts);
 }
 
+TEST(JobRequestFromJson, RunAfterTakesUtcIsoText) {
+  EXPECT_EQ(job_request_from_json(R"({"prompt": "p", "run_after": "2030-01-02T03:04:05Z"})").run_after, 1893553445.0);
+  EXPECT_EQ(job_request_from_json(R"({"prompt": "p", "run_after": "2030-01-02 03:04:05.5+00:00"})").run_after,
+            1893553445.5);
+  // No zone: a local time must never be read as UTC.
+  EXPECT_EQ(json_refusal(R"({"prompt": "p", "run_after": "2030-01-02 03:04:05"})").second, "run_after");
+}
+
 TEST(JobRequestFromJson, IntegralDoublesAreIntegers) {
   auto r = job_request_from_json(R"({"prompt": "p", "sample_rate": 48000.0, "is_instrumental": 1.0})");
   EXPECT_EQ(r.sample_rate, 48000);
@@ -142,11 +150,15 @@ TEST(JobRequestFromJson, WrongTypesNameTheFieldAndTheValue) {
       {R"({"prompt": "p", "priority": true})", "priority must be an integer (got true)", "priority"},
       {R"({"prompt": "p", "batch": 7})", "batch must be text or null (got 7)", "batch"},
       {R"({"prompt": "p", "name": {}})", "name must be text or null (got {})", "name"},
-      {R"({"prompt": "p", "run_after": "2026-01-01"})",
-       R"(run_after must be epoch seconds from 0 to 253402300800 (got "2026-01-01"))", "run_after"},
+      {R"({"prompt": "p", "run_after": "2026-01-01T08:00:00"})",
+       R"(run_after must be epoch seconds (0 to 253402300800) or UTC ISO-8601 text such as 2026-01-01T08:00:00Z (got "2026-01-01T08:00:00"))",
+       "run_after"},
       {R"({"prompt": "p", "run_after": 1893553445000})",
-       "run_after must be epoch seconds from 0 to 253402300800 (got 1893553445000)", "run_after"},
-      {R"({"prompt": "p", "run_after": -1})", "run_after must be epoch seconds from 0 to 253402300800 (got -1)",
+       "run_after must be epoch seconds (0 to 253402300800) or UTC ISO-8601 text such as 2026-01-01T08:00:00Z (got "
+       "1893553445000)",
+       "run_after"},
+      {R"({"prompt": "p", "run_after": -1})",
+       "run_after must be epoch seconds (0 to 253402300800) or UTC ISO-8601 text such as 2026-01-01T08:00:00Z (got -1)",
        "run_after"},
       {R"({"prompt": "p", "max_attempts": 0})", "max_attempts must be null or a positive integer (got 0)",
        "max_attempts"},
@@ -158,8 +170,7 @@ TEST(JobRequestFromJson, WrongTypesNameTheFieldAndTheValue) {
 }
 
 TEST(JobRequestFromJson, UnknownAndDaemonWrittenKeysAreRefused) {
-  EXPECT_EQ(json_refusal(R"({"promt": "p"})"),
-            refused(R"(unknown field "promt" (did you mean "prompt"?))", "promt"));
+  EXPECT_EQ(json_refusal(R"({"promt": "p"})"), refused(R"(unknown field "promt" (did you mean "prompt"?))", "promt"));
   EXPECT_EQ(json_refusal(R"({"prompt": "p", "colour": "red"})").first,
             R"(unknown field "colour"; the columns are prompt, lyrics, is_instrumental, lyrics_optimizer, )"
             "sample_rate, bitrate, priority, batch, name, run_after, max_attempts");
@@ -185,8 +196,7 @@ TEST(Validate, RefusesTextThatIsNotUtf8OrHoldsNul) {
   job_request r;
   r.prompt = "ok \xC3";  // a cut-off two-byte sequence
   EXPECT_EQ(refusal([&] { validate(r); }),
-            refused("prompt is not valid UTF-8 (at byte 3); save the text as UTF-8",
-                                                "prompt"));
+            refused("prompt is not valid UTF-8 (at byte 3); save the text as UTF-8", "prompt"));
   for (std::string bad : {"\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\x80", "\xFF"}) {
     r.prompt = "p";
     r.name = bad;
@@ -194,8 +204,7 @@ TEST(Validate, RefusesTextThatIsNotUtf8OrHoldsNul) {
   }
   r.name = "ok";
   r.lyrics = std::string("a\0b", 3);
-  EXPECT_EQ(refusal([&] { validate(r); }),
-            refused("lyrics contains a NUL character (at byte 1)", "lyrics"));
+  EXPECT_EQ(refusal([&] { validate(r); }), refused("lyrics contains a NUL character (at byte 1)", "lyrics"));
   r.lyrics = "\xF0\x9F\x8E\xB5 €";  // four- and three-byte sequences are fine
   r.batch = "夜";
   EXPECT_NO_THROW(validate(r));
@@ -224,8 +233,9 @@ TEST(ImportFormat, FromNamesAndPaths) {
 }
 
 TEST(ReadJsonLines, OneRequestPerLineWithItsLineNumber) {
-  auto rows = read_all("\xEF\xBB\xBF{\"prompt\": \"a\"}\n\n   \n{\"prompt\": \"b\", \"batch\": \"n\"}\r\n{\"prompt\": \"c\"}",
-                       import_format::json_lines);
+  auto rows =
+      read_all("\xEF\xBB\xBF{\"prompt\": \"a\"}\n\n   \n{\"prompt\": \"b\", \"batch\": \"n\"}\r\n{\"prompt\": \"c\"}",
+               import_format::json_lines);
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[0].line, 1u);
   EXPECT_EQ(rows[0].request.prompt, "a");
@@ -238,10 +248,9 @@ TEST(ReadJsonLines, OneRequestPerLineWithItsLineNumber) {
 
 TEST(ReadJsonLines, ErrorsNameTheLineAndTheField) {
   const std::string good = "{\"prompt\": \"a\"}\n";
-  EXPECT_EQ(import_refusal(good + good + "{\"prompt\": \"a\", \"sample_rate\": \"abc\"}\n" + good,
-                           import_format::json_lines),
-            refused(R"(line 3: sample_rate must be a positive integer (got "abc"))",
-                                                "sample_rate"));
+  EXPECT_EQ(
+      import_refusal(good + good + "{\"prompt\": \"a\", \"sample_rate\": \"abc\"}\n" + good, import_format::json_lines),
+      refused(R"(line 3: sample_rate must be a positive integer (got "abc"))", "sample_rate"));
   auto [message, field] = import_refusal(good + "{\"prompt\": \"a\"\n", import_format::json_lines);
   EXPECT_TRUE(message.starts_with("line 2: not valid JSON (")) << message;
   EXPECT_TRUE(message.ends_with("); each line must be one JSON object")) << message;
@@ -340,21 +349,19 @@ TEST(ReadCsv, HeaderErrorsAreOnLineOne) {
   EXPECT_EQ(import_refusal("promt,batch\nx,y\n", import_format::csv),
             refused(R"(line 1: unknown column "promt" (did you mean "prompt"?))", "promt"));
   EXPECT_EQ(import_refusal("prompt,status\n", import_format::csv),
-            refused(
-                "line 1: status is written by soundtrackd, not by a request; leave that column out", "status"));
+            refused("line 1: status is written by soundtrackd, not by a request; leave that column out", "status"));
   EXPECT_EQ(import_refusal("prompt,batch,batch\n", import_format::csv),
             refused(R"(line 1: column "batch" appears twice in the header)", "batch"));
-  EXPECT_EQ(import_refusal("batch,name\nx,y\n", import_format::csv),
-            refused(
-                "line 1: the header has no prompt column; the first line names the columns, e.g. prompt,lyrics,batch",
-                "prompt"));
+  EXPECT_EQ(
+      import_refusal("batch,name\nx,y\n", import_format::csv),
+      refused("line 1: the header has no prompt column; the first line names the columns, e.g. prompt,lyrics,batch",
+              "prompt"));
 }
 
 TEST(ReadCsv, RecordErrorsNameTheLineAndTheField) {
   const std::string header = "prompt,sample_rate,is_instrumental,max_attempts,run_after\n";
   EXPECT_EQ(import_refusal(header + "a,44100,0,,\nb,abc,0,,\n", import_format::csv),
-            refused(R"(line 3: sample_rate must be a positive integer (got "abc"))",
-                                                "sample_rate"));
+            refused(R"(line 3: sample_rate must be a positive integer (got "abc"))", "sample_rate"));
   EXPECT_EQ(import_refusal(header + "a,44100.0,0,,\n", import_format::csv).first,
             R"(line 2: sample_rate must be a positive integer (got "44100.0"))");
   EXPECT_EQ(import_refusal(header + "a,0,0,,\n", import_format::csv).first,
@@ -363,11 +370,13 @@ TEST(ReadCsv, RecordErrorsNameTheLineAndTheField) {
             R"(line 2: is_instrumental must be true/false or 0/1 (got "yes"))");
   EXPECT_EQ(import_refusal(header + "a,,,99999999999,\n", import_format::csv).first,
             R"(line 2: max_attempts must be null or a positive integer (got "99999999999"))");
-  EXPECT_EQ(import_refusal(header + "a,,,,soon\n", import_format::csv).first,
-            R"(line 2: run_after must be epoch seconds from 0 to 253402300800 (got "soon"))");
+  EXPECT_EQ(
+      import_refusal(header + "a,,,,soon\n", import_format::csv).first,
+      R"(line 2: run_after must be epoch seconds (0 to 253402300800) or UTC ISO-8601 text such as 2026-01-01T08:00:00Z (got "soon"))");
   EXPECT_EQ(import_refusal(header + "a,,,,nan\n", import_format::csv).second, "run_after");
-  EXPECT_EQ(import_refusal(header + ",,,,\n", import_format::csv),
-            refused("line 2: prompt is required", "prompt"));
+  EXPECT_EQ(import_refusal(header + "a,,,,2030-01-02 03:04\n", import_format::csv).second, "run_after");
+  EXPECT_EQ(read_all(header + "a,,,, 2030-01-02T03:04:05Z \n", import_format::csv)[0].request.run_after, 1893553445.0);
+  EXPECT_EQ(import_refusal(header + ",,,,\n", import_format::csv), refused("line 2: prompt is required", "prompt"));
   EXPECT_EQ(import_refusal(header + "a,44100\n", import_format::csv),
             refused("line 2: 2 fields, but the header names 5 columns", ""));
   EXPECT_EQ(import_refusal("prompt\n\"x\" y\n", import_format::csv).first,
