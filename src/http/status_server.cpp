@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 
 #include <array>
+#include <charconv>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -124,6 +125,47 @@ server_reply json_error(unsigned status, const std::string& message, const std::
   boost::json::object body{{"error", message}};
   if (!field.empty()) body["field"] = field;
   return server_reply{.status = status, .body = boost::json::serialize(body)};
+}
+
+// --- Range ---------------------------------------------------------------------------------
+
+namespace {
+
+// A decimal count without sign or spaces.
+std::optional<std::uint64_t> parse_count(std::string_view text) {
+  std::uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+}  // namespace
+
+range_kind parse_range(std::string_view header, std::uint64_t size, byte_range& out) {
+  constexpr std::string_view unit = "bytes=";
+  if (!header.starts_with(unit) || header.find(',') != std::string_view::npos) return range_kind::none;
+  auto spec = header.substr(unit.size());
+  auto dash = spec.find('-');
+  if (dash == std::string_view::npos) return range_kind::none;
+  auto first_text = spec.substr(0, dash), last_text = spec.substr(dash + 1);
+  if (first_text.empty()) {  // a suffix: the last N bytes
+    auto n = parse_count(last_text);
+    if (!n) return range_kind::none;
+    if (*n == 0 || size == 0) return range_kind::unsatisfiable;
+    out = {size - std::min(size, *n), size - 1};
+    return range_kind::satisfiable;
+  }
+  auto first = parse_count(first_text);
+  if (!first) return range_kind::none;
+  std::uint64_t last = size == 0 ? 0 : size - 1;
+  if (!last_text.empty()) {
+    auto given = parse_count(last_text);
+    if (!given || *given < *first) return range_kind::none;
+    last = std::min(last, *given);
+  }
+  if (*first >= size) return range_kind::unsatisfiable;
+  out = {*first, last};
+  return range_kind::satisfiable;
 }
 
 // --- router --------------------------------------------------------------------------------

@@ -77,43 +77,6 @@ std::string api_note(std::string_view verb, epoch_seconds now) {
   return std::string(verb) + " via the HTTP API at " + format_utc(now);
 }
 
-// A single byte range of a Range header, resolved against `size`: [first, last].
-struct byte_range {
-  std::uint64_t first = 0;
-  std::uint64_t last = 0;
-};
-
-enum class range_kind { none, satisfiable, unsatisfiable };
-
-// "bytes=0-99", "bytes=100-", "bytes=-500". Several ranges or a malformed header are ignored
-// (the whole body is sent, as RFC 9110 allows).
-range_kind parse_range(std::string_view header, std::uint64_t size, byte_range& out) {
-  constexpr std::string_view unit = "bytes=";
-  if (!header.starts_with(unit) || header.find(',') != std::string_view::npos) return range_kind::none;
-  auto spec = header.substr(unit.size());
-  auto dash = spec.find('-');
-  if (dash == std::string_view::npos) return range_kind::none;
-  auto first_text = spec.substr(0, dash), last_text = spec.substr(dash + 1);
-  if (first_text.empty()) {  // a suffix: the last N bytes
-    auto n = parse_integer(last_text);
-    if (!n || *n < 0) return range_kind::none;
-    if (*n == 0 || size == 0) return range_kind::unsatisfiable;
-    out = {size - std::min<std::uint64_t>(size, static_cast<std::uint64_t>(*n)), size - 1};
-    return range_kind::satisfiable;
-  }
-  auto first = parse_integer(first_text);
-  if (!first || *first < 0) return range_kind::none;
-  std::uint64_t last = size == 0 ? 0 : size - 1;
-  if (!last_text.empty()) {
-    auto given = parse_integer(last_text);
-    if (!given || *given < *first) return range_kind::none;
-    last = std::min<std::uint64_t>(last, static_cast<std::uint64_t>(*given));
-  }
-  if (static_cast<std::uint64_t>(*first) >= size) return range_kind::unsatisfiable;
-  out = {static_cast<std::uint64_t>(*first), last};
-  return range_kind::satisfiable;
-}
-
 // The bytes of one asset still to send; each chunk is read on the API's read thread with
 // incremental BLOB I/O, so a track is never in memory whole.
 struct audio_source {
@@ -374,7 +337,7 @@ asio::awaitable<server_reply> job_api::audio(const server_request& request) {
   }
 
   const auto size = asset->size_bytes;
-  byte_range range{0, size == 0 ? 0 : size - 1};
+  http::byte_range range{0, size == 0 ? 0 : size - 1};
   server_reply reply{.content_type = asset->mime_type};
   reply.headers.emplace_back("Accept-Ranges", "bytes");
   reply.headers.emplace_back("ETag", "\"" + asset->sha256 + "\"");
@@ -386,18 +349,18 @@ asio::awaitable<server_reply> job_api::audio(const server_request& request) {
     auto file_name = export_file_name(job->job.request.name, *id, index, asset->mime_type);
     reply.headers.emplace_back("Content-Disposition", "inline; filename=\"" + file_name + "\"");
   }
-  switch (parse_range(request.header("Range"), size, range)) {
-    case range_kind::unsatisfiable: {
+  switch (http::parse_range(request.header("Range"), size, range)) {
+    case http::range_kind::unsatisfiable: {
       auto refused = json_error(416, "range not satisfiable: the audio is " + std::to_string(size) + " bytes");
       refused.headers.emplace_back("Content-Range", "bytes */" + std::to_string(size));
       co_return refused;
     }
-    case range_kind::satisfiable:
+    case http::range_kind::satisfiable:
       reply.status = 206;
       reply.headers.emplace_back("Content-Range", "bytes " + std::to_string(range.first) + "-" +
                                                       std::to_string(range.last) + "/" + std::to_string(size));
       break;
-    case range_kind::none: break;
+    case http::range_kind::none: break;
   }
   const std::uint64_t end = size == 0 ? 0 : range.last + 1;
   auto source = std::make_shared<audio_source>(audio_source{reads_, asset->id, range.first, end});

@@ -50,6 +50,19 @@ struct server_reply {
 // {"error": message} (and "field" when given) with `status`.
 server_reply json_error(unsigned status, const std::string& message, const std::string& field = {});
 
+// A single byte range of a Range header, resolved against the body's size: [first, last].
+struct byte_range {
+  std::uint64_t first = 0;
+  std::uint64_t last = 0;
+};
+
+enum class range_kind { none, satisfiable, unsatisfiable };
+
+// "bytes=0-99", "bytes=100-", "bytes=-500" against a body of `size` bytes; `out` is set when
+// satisfiable. Several ranges or a malformed header give `none` (send the whole body, as RFC
+// 9110 allows); a range starting at or beyond the end gives `unsatisfiable` (416).
+range_kind parse_range(std::string_view header, std::uint64_t size, byte_range& out);
+
 using route_handler = std::function<boost::asio::awaitable<server_reply>(const server_request&)>;
 
 // Who may call a route: `token` routes need the bearer token (header or cookie) when one is
