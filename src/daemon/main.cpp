@@ -164,7 +164,7 @@ int run_daemon(const options& opt) {
                                   cfg.api.download_timeout});
   queue::scheduler scheduler(io.get_executor(), store_thread, api,
                              {cfg.queue, cfg.storage, cfg.api.max_requests_per_second,
-                              staging_dir_for(cfg.database.path), opt.exit_when_idle},
+                              staging_dir_for(cfg.database.path), opt.exit_when_idle, cfg.database.path},
                              log, [&] {
                                // Under LoadCredential= the files are copied at start: a changed
                                // credential there needs a restart (README).

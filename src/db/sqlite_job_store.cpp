@@ -2,10 +2,14 @@
 #include "soundtrackd/db/sqlite_job_store.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <string_view>
+#include <thread>
 
 #include "soundtrackd/db/database.hpp"
 
@@ -90,6 +94,8 @@ constexpr std::string_view note_cancelled_sql = R"(
   WHERE id = ?1 AND status = 'cancelled')";
 
 constexpr std::string_view select_status_sql = "SELECT status FROM jobs WHERE id = ?1";
+
+constexpr std::string_view delete_asset_sql = "DELETE FROM assets WHERE id = ?1";
 
 // ON CONFLICT DO UPDATE rather than INSERT OR REPLACE: a repeated store keeps the asset's id.
 // zeroblob reserves the space that write_blob_from_file then fills in chunks.
@@ -258,12 +264,20 @@ bool sqlite_job_store::mark_running(std::int64_t id, const std::string& remote_j
   return advance(db_, mark_running_sql, id, now, event_entry{"submitted", remote_job_id}, remote_job_id, cost_cu);
 }
 
-bool sqlite_job_store::record_progress(std::int64_t id, double progress, epoch_seconds now) {
-  // The API's number goes into a CHECKed column: keep a slightly-off value (1.0000001) from
-  // failing the write, and store an unusable one (NaN) as unknown.
-  std::optional<double> value;
-  if (std::isfinite(progress)) value = std::clamp(progress, 0.0, 1.0);
-  return advance(db_, record_progress_sql, id, now, std::nullopt, value);
+std::vector<std::int64_t> sqlite_job_store::record_progress(const std::vector<progress_update>& updates,
+                                                            epoch_seconds now) {
+  std::vector<std::int64_t> not_running;
+  if (updates.empty()) return not_running;
+  transaction tx(db_);
+  for (const auto& u : updates) {
+    // The API's number goes into a CHECKed column: keep a slightly-off value (1.0000001) from
+    // failing the write, and store an unusable one (NaN) as unknown.
+    std::optional<double> value;
+    if (std::isfinite(u.progress)) value = std::clamp(u.progress, 0.0, 1.0);
+    if (db_.cached(record_progress_sql).bind_all(u.id, now, value).execute() == 0) not_running.push_back(u.id);
+  }
+  tx.commit();
+  return not_running;
 }
 
 bool sqlite_job_store::mark_downloading(std::int64_t id, epoch_seconds now) {
@@ -286,38 +300,128 @@ bool sqlite_job_store::requeue_ambiguous(std::int64_t id, const std::string& det
 // --- endings -------------------------------------------------------------------------------
 
 bool sqlite_job_store::store_assets(std::int64_t id, const std::vector<staged_asset>& assets, epoch_seconds now) {
+  std::uint64_t total_bytes = 0;
   for (const auto& asset : assets) {
     // Incremental BLOB I/O addresses bytes with an int offset.
     if (asset.size_bytes > static_cast<std::uint64_t>(INT_MAX))
       throw std::runtime_error("asset " + asset.remote_asset_id + " of job " + std::to_string(id) + " is " +
                                std::to_string(asset.size_bytes) + " bytes; SQLite stores at most " +
                                std::to_string(INT_MAX) + " bytes in one value");
+    // Checked before anything is written, so a wrong staging file leaves the database as it was.
+    std::error_code ec;
+    const auto on_disk = std::filesystem::file_size(asset.path, ec);
+    if (ec) throw std::runtime_error("cannot read " + asset.path + ": " + ec.message());
+    if (on_disk != asset.size_bytes)
+      throw std::runtime_error(asset.path + " is " + std::to_string(on_disk) + " bytes but asset " +
+                               asset.remote_asset_id + " of job " + std::to_string(id) + " was verified at " +
+                               std::to_string(asset.size_bytes));
+    total_bytes += asset.size_bytes;
   }
+  if (total_bytes <= store_chunk_bytes) return store_assets_at_once(id, assets, total_bytes, now);
+  return store_assets_in_chunks(id, assets, total_bytes, now);
+}
 
+// Small tracks: everything in one transaction, as short as a few page writes.
+bool sqlite_job_store::store_assets_at_once(std::int64_t id, const std::vector<staged_asset>& assets,
+                                            std::uint64_t total_bytes, epoch_seconds now) {
   transaction tx(db_);
-  auto status =
-      db_.cached(select_status_sql).bind_all(id).first_row([](statement& row) { return read_status(row, 0); });
   // Checked first so no audio is copied for a row someone cancelled or deleted meanwhile.
-  if (status != job_status::downloading) return false;
-
-  std::uint64_t total_bytes = 0;
+  if (status_of(id) != job_status::downloading) return false;
   for (const auto& asset : assets) {
-    std::optional<std::int64_t> rowid;
-    db_.cached(upsert_asset_sql)
-        .bind_all(id, asset.remote_asset_id, asset.mime_type, asset.size_bytes, asset.sha256, now)
-        .for_each_row([&](statement& row) { rowid = row.column_int64(0); });
-    if (!rowid) throw std::logic_error("INSERT ... RETURNING id returned no row");
-    total_bytes += write_blob_from_file(db_, "assets", "data", *rowid, asset.path);
-    insert_event(id, "downloaded",
-                 "remote asset " + asset.remote_asset_id + ": " + asset.mime_type + ", " +
-                     plural(asset.size_bytes, "byte") + ", sha256 " + asset.sha256,
-                 now);
+    const auto rowid = reserve_asset(id, asset, now);
+    write_blob_from_file(db_, "assets", "data", rowid, asset.path);
   }
 
   if (db_.cached(mark_succeeded_sql).bind_all(id, now).execute() == 0) return false;
   insert_event(id, "succeeded", plural(assets.size(), "asset") + ", " + plural(total_bytes, "byte"), now);
   tx.commit();
   return true;
+}
+
+// Large tracks: one transaction holding a 50 MB copy (and its fsync) would keep every other
+// writer waiting for the lock for hundreds of ms. The bytes go in store_chunk_bytes at a
+// time, each in its own short transaction, with a pause between them in which a waiting
+// writer gets the lock. No half-stored track is ever visible as stored: the row stays
+// `downloading` until the last transaction, which alone sets `succeeded`, and readers of
+// audio (export, the API) only read assets of succeeded rows. Each chunk transaction
+// re-checks the row: if someone cancelled or deleted it meanwhile, the rows written so far
+// are removed and nothing more is copied. A crash in between leaves an assets row of a
+// `downloading` job that the next store of the same remote asset overwrites in place.
+bool sqlite_job_store::store_assets_in_chunks(std::int64_t id, const std::vector<staged_asset>& assets,
+                                              std::uint64_t total_bytes, epoch_seconds now) {
+  const auto copy_started = std::chrono::steady_clock::now();
+  std::vector<std::int64_t> written;  // asset rowids of this call, removed if the row goes away
+  // Returns false (having removed what this call wrote) when the row is no longer downloading.
+  auto still_ours = [&] {
+    if (status_of(id) == job_status::downloading) return true;
+    for (auto rowid : written) db_.cached(delete_asset_sql).bind_all(rowid).execute();
+    return false;
+  };
+  for (const auto& asset : assets) {
+    std::int64_t rowid = 0;
+    {
+      transaction tx(db_);
+      if (!still_ours()) {
+        tx.commit();  // what this call wrote is removed
+        return false;
+      }
+      rowid = reserve_asset(id, asset, now);
+      written.push_back(rowid);
+      tx.commit();
+    }
+    std::ifstream in(asset.path, std::ios::binary);
+    if (!in) throw std::runtime_error("cannot read " + asset.path);
+    std::vector<std::byte> buffer(blob_chunk_size);
+    for (std::uint64_t offset = 0; offset < asset.size_bytes;) {
+      std::this_thread::sleep_for(store_chunk_pause);  // the other writers' turn
+      transaction tx(db_);
+      if (!still_ours()) {
+        tx.commit();  // what this call wrote is removed
+        return false;
+      }
+      blob_handle blob(db_, "assets", "data", rowid, blob_access::write);
+      const auto chunk_end = std::min<std::uint64_t>(asset.size_bytes, offset + store_chunk_bytes);
+      while (offset < chunk_end) {
+        const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), chunk_end - offset));
+        in.read(reinterpret_cast<char*>(buffer.data()), static_cast<std::streamsize>(want));
+        if (static_cast<std::size_t>(in.gcount()) != want)
+          throw std::runtime_error(asset.path + " ended after " + std::to_string(offset + in.gcount()) + " bytes");
+        blob.write(blob_view(buffer.data(), want), offset);
+        offset += want;
+      }
+      tx.commit();
+    }
+  }
+  // The row's times say when it really finished: after the copy, not when it was handed over.
+  const auto finished = now + std::chrono::duration<double>(std::chrono::steady_clock::now() - copy_started).count();
+  transaction tx(db_);
+  if (!still_ours()) {
+    tx.commit();  // what this call wrote is removed
+    return false;
+  }
+  db_.cached(mark_succeeded_sql).bind_all(id, finished).execute();
+  insert_event(id, "succeeded", plural(assets.size(), "asset") + ", " + plural(total_bytes, "byte"), finished);
+  tx.commit();
+  return true;
+}
+
+std::optional<job_status> sqlite_job_store::status_of(std::int64_t id) {
+  return db_.cached(select_status_sql).bind_all(id).first_row([](statement& row) { return read_status(row, 0); });
+}
+
+// The asset's row with its final size, digest and type and room for the bytes
+// (zeroblob), plus its `downloaded` event; returns the row id.
+std::int64_t sqlite_job_store::reserve_asset(std::int64_t id, const staged_asset& asset, epoch_seconds now) {
+  std::optional<std::int64_t> rowid;
+  db_.cached(upsert_asset_sql)
+      .bind_all(id, asset.remote_asset_id, asset.mime_type, asset.size_bytes, asset.sha256, now)
+      .for_each_row([&](statement& row) { rowid = row.column_int64(0); });
+  if (!rowid) throw std::logic_error("INSERT ... RETURNING id returned no row");
+  insert_event(id, "downloaded",
+               "remote asset " + asset.remote_asset_id + ": " + asset.mime_type + ", " +
+                   plural(asset.size_bytes, "byte") + ", sha256 " + asset.sha256,
+               now);
+  return *rowid;
 }
 
 bool sqlite_job_store::mark_failed(std::int64_t id, const std::string& message, epoch_seconds now) {
@@ -327,8 +431,7 @@ bool sqlite_job_store::mark_failed(std::int64_t id, const std::string& message, 
 std::optional<job_status> sqlite_job_store::note_taken_away(std::int64_t id, const std::string& detail,
                                                             epoch_seconds now) {
   transaction tx(db_);
-  auto status =
-      db_.cached(select_status_sql).bind_all(id).first_row([](statement& row) { return read_status(row, 0); });
+  auto status = status_of(id);
   if (status == job_status::cancelled) {
     db_.cached(note_cancelled_sql).bind_all(id, now, detail).execute();
     insert_event(id, "cancelled", detail, now);

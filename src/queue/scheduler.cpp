@@ -1,12 +1,13 @@
 // Admission and the per-row driver: executes job_fsm actions with the API, timers and the store.
 #include "soundtrackd/queue/scheduler.hpp"
 
+#include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <filesystem>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <system_error>
@@ -39,6 +40,10 @@ void count_outcome(std::map<std::string, std::int64_t>& counts, const scenario::
   ++counts[answer ? std::string("ok") : std::string(scenario::to_string(answer.failure().kind))];
 }
 
+// How often polled progress is written. Progress is for people watching; at 10k jobs in flight
+// a transaction per poll would cost thousands of fsyncs a second.
+constexpr auto progress_flush_interval = std::chrono::seconds(1);
+
 double steady_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
@@ -69,6 +74,8 @@ scheduler::scheduler(asio::any_io_executor executor, db::store_thread& db, scena
       policy_(policy_from(settings_.queue)),
       bucket_(settings_.max_requests_per_second, settings_.max_requests_per_second),
       wake_(executor),
+      watch_timer_(executor),
+      progress_timer_(executor),
       reload_credentials_(std::move(reload_credentials)),
       running_cap_(settings_.queue.max_running) {}
 
@@ -89,6 +96,9 @@ void scheduler::stop() {
   if (stopping_) return;
   stopping_ = true;
   wake_.cancel();
+  watch_timer_.cancel();
+  progress_timer_.cancel();
+  if (watcher_) watcher_->cancel();
   for (auto& [id, job] : active_) job->timer.cancel();
 }
 
@@ -104,11 +114,86 @@ asio::awaitable<void> scheduler::run() {
   if (ec) throw std::runtime_error("cannot create staging directory " + settings_.staging_dir + ": " + ec.message());
   // Staged files of downloads cut short are incomplete: those downloads start over.
   for (auto& entry : fs::directory_iterator(settings_.staging_dir)) fs::remove(entry.path());
+  if (!settings_.database_path.empty()) {
+    watcher_ = std::make_unique<db::change_watcher>(executor_, settings_.database_path);
+    if (!watcher_->active())
+      log_->warn("new rows are noticed by the scan every {} only: {}", format_duration(settings_.queue.scan_interval),
+                 watcher_->failure());
+  }
+  auto on_helper_done = [this](std::exception_ptr e) {
+    --helpers_running_;
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      // Both are optimisations: the timed scan and the final flush still do their work.
+      log_->error("background task stopped: {}", ex.what());
+    }
+  };
+  helpers_running_ = 2;
+  asio::co_spawn(executor_, watch_database(), on_helper_done);
+  asio::co_spawn(executor_, flush_progress_periodically(), on_helper_done);
+
   co_await admit_due_rows();  // resumes unfinished rows first
+  stop();                     // with exit_when_idle, admission ends by itself
 
   // Let running steps reach their next stop; their rows record where to resume.
   asio::steady_timer drain(executor_);
-  while (!active_.empty()) co_await sleep(drain, std::chrono::milliseconds(20));
+  while (!active_.empty() || helpers_running_ > 0) co_await sleep(drain, std::chrono::milliseconds(20));
+  co_await flush_progress();
+}
+
+asio::awaitable<void> scheduler::watch_database() {
+  if (!watcher_ || !watcher_->active()) co_return;
+  auto read_version = [](job_store& s) { return s.data_version(); };
+  auto seen = co_await db_.run(read_version);
+  while (!stopping_ && co_await watcher_->changed()) {
+    // The event can come before the writer's commit is visible (it is still syncing), and our
+    // own commits cause events too: look a few times, briefly, before deciding nothing changed.
+    static constexpr std::array<std::chrono::milliseconds, 5> rechecks{
+        std::chrono::milliseconds(0), std::chrono::milliseconds(2), std::chrono::milliseconds(8),
+        std::chrono::milliseconds(32), std::chrono::milliseconds(128)};
+    for (auto delay : rechecks) {
+      if (delay.count() > 0) co_await sleep(watch_timer_, delay);
+      if (stopping_) co_return;
+      const auto version = co_await db_.run(read_version);
+      if (version != seen) {
+        seen = version;
+        wake();
+        break;
+      }
+    }
+  }
+}
+
+asio::awaitable<void> scheduler::flush_progress_periodically() {
+  while (!stopping_) {
+    co_await sleep(progress_timer_, progress_flush_interval);
+    co_await flush_progress();
+  }
+}
+
+asio::awaitable<void> scheduler::flush_progress() {
+  if (pending_progress_.empty()) co_return;
+  std::vector<db::progress_update> updates;
+  updates.reserve(pending_progress_.size());
+  for (const auto& [id, progress] : pending_progress_) updates.push_back({id, progress});
+  pending_progress_.clear();
+  auto record_progress = [updates = std::move(updates)](job_store& s) {
+    return s.record_progress(updates, now_epoch());
+  };
+  for (auto id : co_await db_.run(std::move(record_progress))) {
+    // Rows we moved on ourselves meanwhile (downloading) are fine; others left our hands.
+    auto it = active_.find(id);
+    if (it == active_.end() || it->second->db_status != db::job_status::running) continue;
+    it->second->taken_away = true;
+    it->second->timer.cancel();
+  }
+}
+
+void scheduler::wake() {
+  woken_ = true;
+  wake_.cancel();
 }
 
 asio::awaitable<void> scheduler::resume_unfinished() {
@@ -140,14 +225,19 @@ asio::awaitable<void> scheduler::resume_unfinished() {
 
 asio::awaitable<void> scheduler::admit_due_rows() {
   while (!stopping_) {
+    woken_ = false;  // this pass looks at everything
     // Another program changed the queue (soundtrackctl retry may have set a row back to
-    // running to resume its remote job): look for rows to resume. data_version is cheap.
-    auto read_version = [](job_store& s) { return s.data_version(); };
-    const auto version = co_await db_.run(std::move(read_version));
-    if (version != seen_data_version_) {
-      seen_data_version_ = version;
-      resume_needed_ = true;
-      co_await notice_taken_away();
+    // running to resume its remote job, a person may have cancelled one): look for rows to
+    // resume or to drop, once per scan_interval.
+    if (std::chrono::steady_clock::now() >= next_version_check_) {
+      next_version_check_ = std::chrono::steady_clock::now() + settings_.queue.scan_interval;
+      auto read_version = [](job_store& s) { return s.data_version(); };
+      const auto version = co_await db_.run(std::move(read_version));
+      if (version != seen_data_version_) {
+        seen_data_version_ = version;
+        resume_needed_ = true;
+        co_await notice_taken_away();
+      }
     }
     if (resume_needed_) {
       resume_needed_ = false;
@@ -200,14 +290,16 @@ asio::awaitable<void> scheduler::admit_due_rows() {
       }
     }
 
-    // Sleep until the fallback scan, a finished job, or the next row's run_after.
+    // Sleep until the fallback scan, a finished job, a new row, or the next row's run_after.
     auto find_next_due = [](job_store& s) { return s.next_due_time(now_epoch()); };
     auto next_due = co_await db_.run(std::move(find_next_due));
-    duration wait = settings_.queue.scan_interval;
+    duration wait = std::chrono::duration_cast<duration>(next_version_check_ - std::chrono::steady_clock::now());
+    wait = std::clamp(wait, duration(0), duration(settings_.queue.scan_interval));
     if (next_due) {
       auto until = std::chrono::milliseconds(static_cast<long long>((*next_due - now_epoch()) * 1000) + 1);
       wait = std::clamp(until, duration(0), wait);
     }
+    if (woken_) continue;
     co_await sleep(wake_, wait);
   }
 }
@@ -271,7 +363,8 @@ void scheduler::start_job(std::shared_ptr<active_job> job) {
       }
     }
     active_.erase(id);
-    if (!stopping_) wake_.cancel();
+    pending_progress_.erase(id);
+    if (!stopping_) wake();
   });
 }
 
@@ -431,18 +524,12 @@ asio::awaitable<std::optional<action>> scheduler::poll(active_job& job) {
       co_return std::nullopt;
     }
     job.db_status = db::job_status::downloading;
-    log_->info("job {} remote {}: finished remotely, downloading {} asset(s)", job.row.id,
-               job.fsm.remote_job_id(), remote.asset_ids.size());
+    pending_progress_.erase(job.row.id);
+    log_->info("job {} remote {}: finished remotely, downloading {} asset(s)", job.row.id, job.fsm.remote_job_id(),
+               remote.asset_ids.size());
   } else if (next.kind == action_kind::wait && remote.progress != job.recorded_progress &&
              job.db_status == db::job_status::running) {
-    auto record_progress = [id = job.row.id, p = remote.progress](job_store& s) {
-      return s.record_progress(id, p, now_epoch());
-    };
-    bool ok = co_await db_.run(std::move(record_progress));
-    if (!ok) {
-      co_await taken_away(job);
-      co_return std::nullopt;
-    }
+    pending_progress_[job.row.id] = remote.progress;  // written by flush_progress
     job.recorded_progress = remote.progress;
   }
   co_return next;

@@ -18,6 +18,12 @@
 
 namespace soundtrackd::db {
 
+// One row's progress from the API (0..1), for job_store::record_progress.
+struct progress_update {
+  std::int64_t id = 0;
+  double progress = 0;
+};
+
 struct status_counts {
   std::map<job_status, std::int64_t> by_status;  // every status present, zero included
   std::int64_t total() const;
@@ -43,10 +49,12 @@ class job_store {
   // --- progress -----------------------------------------------------------------------
   // submitting -> running with the remote job id; submitted_at set on the first success;
   // cost_cu when known; event `submitted`. The first statement after the API's answer.
-  virtual bool mark_running(std::int64_t id, const std::string& remote_job_id,
-                            std::optional<double> cost_cu, epoch_seconds now) = 0;
-  // While running: progress from the API (0..1).
-  virtual bool record_progress(std::int64_t id, double progress, epoch_seconds now) = 0;
+  virtual bool mark_running(std::int64_t id, const std::string& remote_job_id, std::optional<double> cost_cu,
+                            epoch_seconds now) = 0;
+  // While running: progress from the API (0..1) for many rows in one transaction (with 10k
+  // jobs in flight, a transaction per poll would be thousands of fsyncs a second). Returns
+  // the ids whose row is no longer running (nothing written for them).
+  virtual std::vector<std::int64_t> record_progress(const std::vector<progress_update>& updates, epoch_seconds now) = 0;
   // running -> downloading (remote job succeeded).
   virtual bool mark_downloading(std::int64_t id, epoch_seconds now) = 0;
   // A step failed and will be retried: last_error, next_attempt_at, event `retry`. With

@@ -1,6 +1,7 @@
 // The job store on SQLite: every statement the daemon runs on the queue database.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -36,11 +37,20 @@ struct job_event {
 //   in has_pending_work: the daemon is still working on them; only a future run_after, a
 //   user's schedule, makes a queued row not count;
 // - appends one `downloaded` event per asset before `succeeded` in store_assets;
+// - copies tracks larger than store_chunk_bytes in several short transactions, the row
+//   staying `downloading` until the last one sets `succeeded` (see store_assets_in_chunks),
+//   and then sets finished_at to `now` plus the time the copy took;
 // - sets finished_at (when NULL) on a row found cancelled by note_taken_away.
 // Reads the columns `id, job_id, remote_asset_id, mime_type, size_bytes, sha256, created_at`
 // (in that order, from column 0) of an assets query.
 class statement;
 asset_row read_asset_row(const statement& row);
+
+// What store_assets copies per transaction, and the pause it leaves between two of them.
+// The pause is longer than the longest early sleep of SQLite's busy handler (25 ms until
+// 100 ms of waiting), so another writer waiting for the lock always retries inside it.
+inline constexpr std::uint64_t store_chunk_bytes = 4 * 1024 * 1024;
+inline constexpr std::chrono::milliseconds store_chunk_pause{26};
 
 class sqlite_job_store final : public job_store {
  public:
@@ -51,7 +61,7 @@ class sqlite_job_store final : public job_store {
   std::optional<job_row> claim_for_submit(std::int64_t id, epoch_seconds now) override;
   bool mark_running(std::int64_t id, const std::string& remote_job_id, std::optional<double> cost_cu,
                     epoch_seconds now) override;
-  bool record_progress(std::int64_t id, double progress, epoch_seconds now) override;
+  std::vector<std::int64_t> record_progress(const std::vector<progress_update>& updates, epoch_seconds now) override;
   bool mark_downloading(std::int64_t id, epoch_seconds now) override;
   bool record_retry(std::int64_t id, const std::string& message, epoch_seconds next_attempt_at, bool requeue,
                     epoch_seconds now) override;
@@ -87,6 +97,12 @@ class sqlite_job_store final : public job_store {
 
  private:
   void insert_event(std::int64_t id, const std::string& kind, const std::string& detail, epoch_seconds now);
+  std::optional<job_status> status_of(std::int64_t id);
+  std::int64_t reserve_asset(std::int64_t id, const staged_asset& asset, epoch_seconds now);
+  bool store_assets_at_once(std::int64_t id, const std::vector<staged_asset>& assets, std::uint64_t total_bytes,
+                            epoch_seconds now);
+  bool store_assets_in_chunks(std::int64_t id, const std::vector<staged_asset>& assets, std::uint64_t total_bytes,
+                              epoch_seconds now);
 
   database& db_;
 };

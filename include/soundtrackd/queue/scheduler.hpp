@@ -17,6 +17,7 @@
 #include <string>
 
 #include "soundtrackd/config/config.hpp"
+#include "soundtrackd/db/change_watcher.hpp"
 #include "soundtrackd/db/store_thread.hpp"
 #include "soundtrackd/queue/backoff.hpp"
 #include "soundtrackd/queue/job_fsm.hpp"
@@ -31,6 +32,9 @@ struct scheduler_settings {
   double max_requests_per_second = 5;
   std::string staging_dir;  // next to the database
   bool exit_when_idle = false;
+  // Watched (its -wal file) so rows other programs insert are admitted at once; empty: only
+  // the timed scan (scan_interval) notices them.
+  std::string database_path;
 };
 
 // Counters for logs, STATUS= and metrics.
@@ -92,6 +96,13 @@ class scheduler {
   // After another program changed the queue: jobs whose rows were cancelled or deleted stop
   // at once instead of at their next step.
   boost::asio::awaitable<void> notice_taken_away();
+  // Wakes admission when another program commits (new rows), confirmed by data_version.
+  boost::asio::awaitable<void> watch_database();
+  // Progress goes to the database in one transaction per progress_flush_interval.
+  boost::asio::awaitable<void> flush_progress_periodically();
+  boost::asio::awaitable<void> flush_progress();
+  // Admission runs another pass now, or right after the one in progress.
+  void wake();
   void start_job(std::shared_ptr<active_job> job);
   void pause_queue(const std::string& reason);
   // A 429 slows every API call (the token bucket is shared), or, naming the team's
@@ -112,7 +123,16 @@ class scheduler {
   fsm_policy policy_;
 
   token_bucket bucket_;
-  boost::asio::steady_timer wake_;  // admission sleeps here; a finished job wakes it
+  boost::asio::steady_timer wake_;  // admission sleeps here; a finished job or a new row wakes it
+  bool woken_ = false;              // a wake() arrived while admission was not sleeping
+  std::unique_ptr<db::change_watcher> watcher_;
+  boost::asio::steady_timer watch_timer_;
+  boost::asio::steady_timer progress_timer_;
+  std::map<std::int64_t, double> pending_progress_;  // polled, not yet written
+  int helpers_running_ = 0;                          // watch_database and flush_progress_periodically
+  // data_version is compared (to resume rows set back to running, and to drop rows cancelled
+  // or deleted) once per scan_interval, not on every pass: a pass per finished job is common.
+  std::chrono::steady_clock::time_point next_version_check_{};
   std::map<std::int64_t, std::shared_ptr<active_job>> active_;
   std::map<std::int64_t, int> submit_failures_;  // rows waiting in the queue to resubmit
   std::set<std::string> unknown_statuses_logged_;

@@ -254,13 +254,20 @@ TEST_F(JobStoreTest, MarkRunningRecordsTheRemoteJob) {
 
 TEST_F(JobStoreTest, RecordProgressOnlyWhileRunning) {
   auto id = add_in(job_status::submitting);
-  EXPECT_FALSE(store_.record_progress(id, 0.5, t0));
+  using ids = std::vector<std::int64_t>;
+  EXPECT_EQ(store_.record_progress({{id, 0.5}}, t0), ids{id});
   ASSERT_TRUE(store_.mark_running(id, "job_a", std::nullopt, t0));
-  EXPECT_TRUE(store_.record_progress(id, 0.25, t0 + 5));
+  EXPECT_EQ(store_.record_progress({{id, 0.25}}, t0 + 5), ids{});
   EXPECT_EQ(row(id).progress, 0.25);
   EXPECT_EQ(row(id).updated_at, t0 + 5);
-  EXPECT_TRUE(store_.record_progress(id, 1.0000001, t0 + 6)) << "clamped into the CHECKed range";
+  EXPECT_EQ(store_.record_progress({{id, 1.0000001}}, t0 + 6), ids{}) << "clamped into the CHECKed range";
   EXPECT_EQ(row(id).progress, 1.0);
+  auto other = add_in(job_status::running);
+  auto queued = add_in(job_status::queued);
+  EXPECT_EQ(store_.record_progress({{other, 0.5}, {queued, 0.5}, {id, 0.75}}, t0 + 7), ids{queued})
+      << "one batch: the rows still running are written, the others named";
+  EXPECT_EQ(row(other).progress, 0.5);
+  EXPECT_EQ(row(id).progress, 0.75);
   EXPECT_TRUE(event_kinds(id) == std::vector<std::string>{"submitted"}) << "progress adds no events";
 }
 
@@ -424,7 +431,7 @@ TEST_F(JobStoreTest, RowCancelledByABareUpdateBetweenSteps) {
   auto id = add_in(job_status::running);
   outside("UPDATE jobs SET status = 'cancelled' WHERE id = " + std::to_string(id));
 
-  EXPECT_FALSE(store_.record_progress(id, 0.5, t0 + 10));
+  EXPECT_EQ(store_.record_progress({{id, 0.5}}, t0 + 10), std::vector<std::int64_t>{id});
   EXPECT_FALSE(store_.mark_downloading(id, t0 + 10));
   EXPECT_FALSE(store_.record_retry(id, "x", t0 + 20, false, t0 + 10));
   EXPECT_FALSE(store_.requeue(id, "x", t0 + 10));
