@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <climits>
+#include <functional>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -204,6 +205,44 @@ std::string plural(std::size_t n, std::string_view word) {
   return std::to_string(n) + " " + std::string(word) + (n == 1 ? "" : "s");
 }
 
+// One row's change, all or nothing: its own BEGIN IMMEDIATE transaction, or, inside a
+// group commit (in_one_transaction), a savepoint of the group's transaction, so a change that
+// fails leaves the others of the group in place.
+class row_transaction {
+ public:
+  explicit row_transaction(database& db) : db_(db), nested_(db.in_transaction()) {
+    if (nested_)
+      db_.cached("SAVEPOINT row_change").execute();
+    else
+      outer_.emplace(db_);
+  }
+  ~row_transaction() {
+    if (!nested_ || done_ || !db_.in_transaction()) return;  // outer_ rolls itself back
+    try {
+      db_.cached("ROLLBACK TO row_change").execute();
+      db_.cached("RELEASE row_change").execute();
+    } catch (const db_error&) {
+      // The group's transaction is gone (SQLITE_FULL, IOERR...): its COMMIT will say so.
+    }
+  }
+  row_transaction(const row_transaction&) = delete;
+  row_transaction& operator=(const row_transaction&) = delete;
+
+  void commit() {
+    if (nested_)
+      db_.cached("RELEASE row_change").execute();
+    else
+      outer_->commit();
+    done_ = true;
+  }
+
+ private:
+  database& db_;
+  bool nested_;
+  bool done_ = false;
+  std::optional<transaction> outer_;
+};
+
 struct event_entry {
   const char* kind;
   const std::string& detail;
@@ -215,7 +254,7 @@ struct event_entry {
 template <class... Values>
 bool advance(database& db, std::string_view update_sql, std::int64_t id, epoch_seconds now,
              std::optional<event_entry> event, const Values&... values) {
-  transaction tx(db);
+  row_transaction tx(db);
   if (db.cached(update_sql).bind_all(id, now, values...).execute() == 0) return false;
   if (event) db.cached(insert_event_sql).bind_all(id, now, std::string_view(event->kind), event->detail).execute();
   tx.commit();
@@ -248,7 +287,7 @@ std::vector<std::int64_t> sqlite_job_store::due_ids(int limit, epoch_seconds now
 }
 
 std::optional<job_row> sqlite_job_store::claim_for_submit(std::int64_t id, epoch_seconds now) {
-  transaction tx(db_);
+  row_transaction tx(db_);
   std::optional<job_row> claimed;
   // Stepped to the end (not first_row): RETURNING rows are only final once the statement is done.
   db_.cached(claim_sql).bind_all(id, now).for_each_row([&](statement& row) { claimed = read_job(row); });
@@ -264,20 +303,17 @@ bool sqlite_job_store::mark_running(std::int64_t id, const std::string& remote_j
   return advance(db_, mark_running_sql, id, now, event_entry{"submitted", remote_job_id}, remote_job_id, cost_cu);
 }
 
-std::vector<std::int64_t> sqlite_job_store::record_progress(const std::vector<progress_update>& updates,
-                                                            epoch_seconds now) {
-  std::vector<std::int64_t> not_running;
-  if (updates.empty()) return not_running;
-  transaction tx(db_);
+void sqlite_job_store::record_progress(const std::vector<progress_update>& updates, epoch_seconds now) {
+  if (updates.empty()) return;
+  row_transaction tx(db_);
   for (const auto& u : updates) {
     // The API's number goes into a CHECKed column: keep a slightly-off value (1.0000001) from
     // failing the write, and store an unusable one (NaN) as unknown.
     std::optional<double> value;
     if (std::isfinite(u.progress)) value = std::clamp(u.progress, 0.0, 1.0);
-    if (db_.cached(record_progress_sql).bind_all(u.id, now, value).execute() == 0) not_running.push_back(u.id);
+    db_.cached(record_progress_sql).bind_all(u.id, now, value).execute();
   }
   tx.commit();
-  return not_running;
 }
 
 bool sqlite_job_store::mark_downloading(std::int64_t id, epoch_seconds now) {
@@ -318,13 +354,16 @@ bool sqlite_job_store::store_assets(std::int64_t id, const std::vector<staged_as
     total_bytes += asset.size_bytes;
   }
   if (total_bytes <= store_chunk_bytes) return store_assets_at_once(id, assets, total_bytes, now);
+  if (db_.in_transaction())
+    throw std::logic_error("store_assets of " + plural(total_bytes, "byte") +
+                           " commits in chunks of its own: it cannot be part of a group commit");
   return store_assets_in_chunks(id, assets, total_bytes, now);
 }
 
 // Small tracks: everything in one transaction, as short as a few page writes.
 bool sqlite_job_store::store_assets_at_once(std::int64_t id, const std::vector<staged_asset>& assets,
                                             std::uint64_t total_bytes, epoch_seconds now) {
-  transaction tx(db_);
+  row_transaction tx(db_);
   // Checked first so no audio is copied for a row someone cancelled or deleted meanwhile.
   if (status_of(id) != job_status::downloading) return false;
   for (const auto& asset : assets) {
@@ -379,15 +418,17 @@ bool sqlite_job_store::store_assets_in_chunks(std::int64_t id, const std::vector
         tx.commit();  // what this call wrote is removed
         return false;
       }
-      blob_handle blob(db_, "assets", "data", rowid, blob_access::write);
-      const auto chunk_end = std::min<std::uint64_t>(asset.size_bytes, offset + store_chunk_bytes);
-      while (offset < chunk_end) {
-        const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), chunk_end - offset));
-        in.read(reinterpret_cast<char*>(buffer.data()), static_cast<std::streamsize>(want));
-        if (static_cast<std::size_t>(in.gcount()) != want)
-          throw std::runtime_error(asset.path + " ended after " + std::to_string(offset + in.gcount()) + " bytes");
-        blob.write(blob_view(buffer.data(), want), offset);
-        offset += want;
+      {
+        blob_handle blob(db_, "assets", "data", rowid, blob_access::write);  // closed before COMMIT
+        const auto chunk_end = std::min<std::uint64_t>(asset.size_bytes, offset + store_chunk_bytes);
+        while (offset < chunk_end) {
+          const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), chunk_end - offset));
+          in.read(reinterpret_cast<char*>(buffer.data()), static_cast<std::streamsize>(want));
+          if (static_cast<std::size_t>(in.gcount()) != want)
+            throw std::runtime_error(asset.path + " ended after " + std::to_string(offset + in.gcount()) + " bytes");
+          blob.write(blob_view(buffer.data(), want), offset);
+          offset += want;
+        }
       }
       tx.commit();
     }
@@ -430,7 +471,7 @@ bool sqlite_job_store::mark_failed(std::int64_t id, const std::string& message, 
 
 std::optional<job_status> sqlite_job_store::note_taken_away(std::int64_t id, const std::string& detail,
                                                             epoch_seconds now) {
-  transaction tx(db_);
+  row_transaction tx(db_);
   auto status = status_of(id);
   if (status == job_status::cancelled) {
     db_.cached(note_cancelled_sql).bind_all(id, now, detail).execute();
@@ -440,11 +481,19 @@ std::optional<job_status> sqlite_job_store::note_taken_away(std::int64_t id, con
   return status;
 }
 
+// --- group commit -------------------------------------------------------------------------
+
+void sqlite_job_store::in_one_transaction(const std::function<void(job_store&)>& writes) {
+  transaction tx(db_);
+  writes(*this);
+  tx.commit();
+}
+
 // --- observation ---------------------------------------------------------------------------
 
 void sqlite_job_store::append_event(std::int64_t id, const std::string& kind, const std::string& detail,
                                     epoch_seconds now) {
-  transaction tx(db_);
+  row_transaction tx(db_);
   db_.cached(append_event_sql).bind_all(id, now, kind, detail).execute();
   tx.commit();
 }

@@ -68,6 +68,7 @@ scheduler::scheduler(asio::any_io_executor executor, db::store_thread& db, scena
                      scheduler_settings settings, logger_ptr log, std::function<void()> reload_credentials)
     : executor_(executor),
       db_(db),
+      writes_(executor, db),
       api_(api),
       settings_(std::move(settings)),
       log_(std::move(log)),
@@ -182,13 +183,9 @@ asio::awaitable<void> scheduler::flush_progress() {
   auto record_progress = [updates = std::move(updates)](job_store& s) {
     return s.record_progress(updates, now_epoch());
   };
-  for (auto id : co_await db_.run(std::move(record_progress))) {
-    // Rows we moved on ourselves meanwhile (downloading) are fine; others left our hands.
-    auto it = active_.find(id);
-    if (it == active_.end() || it->second->db_status != db::job_status::running) continue;
-    it->second->taken_away = true;
-    it->second->timer.cancel();
-  }
+  // Rows no longer running are not acted on here: our own mark_downloading may have committed
+  // first, and a person's cancel is noticed by notice_taken_away within a scan_interval.
+  co_await db_.run(std::move(record_progress));
 }
 
 void scheduler::wake() {
@@ -461,10 +458,11 @@ asio::awaitable<std::optional<action>> scheduler::perform(active_job& job, actio
 asio::awaitable<std::optional<action>> scheduler::submit(active_job& job) {
   co_await take_token(job);
   if (stopping_) co_return std::nullopt;  // not claimed yet: the row stays queued
-  auto claim = [id = job.row.id](job_store& s) {
-    return s.claim_for_submit(id, now_epoch());
+  std::optional<db::job_row> claimed;
+  group_commit::write_fn claim = [&claimed, id = job.row.id](job_store& s) {
+    claimed = s.claim_for_submit(id, now_epoch());
   };
-  auto claimed = co_await db_.run(std::move(claim));
+  co_await writes_.write(std::move(claim));
   if (!claimed) {
     // Cancelled, or changed by someone else, between the scan and now.
     submit_failures_.erase(job.row.id);
@@ -484,10 +482,12 @@ asio::awaitable<std::optional<action>> scheduler::submit(active_job& job) {
   }
 
   // The id is what makes a restart resume instead of paying again: persist it first.
-  auto mark_running = [id = job.row.id, remote = answer->job_id, cost = answer->cost_cu](job_store& s) {
-    return s.mark_running(id, remote, cost, now_epoch());
+  bool ok = false;
+  group_commit::write_fn mark_running = [&ok, id = job.row.id, remote = answer->job_id,
+                                         cost = answer->cost_cu](job_store& s) {
+    ok = s.mark_running(id, remote, cost, now_epoch());
   };
-  bool ok = co_await db_.run(std::move(mark_running));
+  co_await writes_.write(std::move(mark_running));
   submit_failures_.erase(job.row.id);
   ++stats_.submitted;
   if (answer->cost_cu) last_cost_cu_ = answer->cost_cu;
@@ -517,8 +517,11 @@ asio::awaitable<std::optional<action>> scheduler::poll(active_job& job) {
 
   auto next = job.fsm.on_polled(remote, now_epoch());
   if (next.kind == action_kind::resolve_assets && job.db_status != db::job_status::downloading) {
-    auto mark_downloading = [id = job.row.id](job_store& s) { return s.mark_downloading(id, now_epoch()); };
-    bool ok = co_await db_.run(std::move(mark_downloading));
+    bool ok = false;
+    group_commit::write_fn mark_downloading = [&ok, id = job.row.id](job_store& s) {
+      ok = s.mark_downloading(id, now_epoch());
+    };
+    co_await writes_.write(std::move(mark_downloading));
     if (!ok) {
       co_await taken_away(job);
       co_return std::nullopt;

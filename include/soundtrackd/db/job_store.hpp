@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -52,9 +53,9 @@ class job_store {
   virtual bool mark_running(std::int64_t id, const std::string& remote_job_id, std::optional<double> cost_cu,
                             epoch_seconds now) = 0;
   // While running: progress from the API (0..1) for many rows in one transaction (with 10k
-  // jobs in flight, a transaction per poll would be thousands of fsyncs a second). Returns
-  // the ids whose row is no longer running (nothing written for them).
-  virtual std::vector<std::int64_t> record_progress(const std::vector<progress_update>& updates, epoch_seconds now) = 0;
+  // jobs in flight, a transaction per poll would be thousands of fsyncs a second). Rows no
+  // longer running are left as they are.
+  virtual void record_progress(const std::vector<progress_update>& updates, epoch_seconds now) = 0;
   // running -> downloading (remote job succeeded).
   virtual bool mark_downloading(std::int64_t id, epoch_seconds now) = 0;
   // A step failed and will be retried: last_error, next_attempt_at, event `retry`. With
@@ -84,6 +85,12 @@ class job_store {
   // Of `ids`, those no longer submitting/running/downloading (a person cancelled or deleted
   // them), so the daemon stops tracking them without waiting for their next step.
   virtual std::vector<std::int64_t> no_longer_active(const std::vector<std::int64_t>& ids) = 0;
+
+  // --- group commit -----------------------------------------------------------------
+  // Runs `writes` (calls of the row writes above: claim_for_submit, mark_running, ...) in one
+  // transaction, so many rows cost one commit. Each call stays all-or-nothing on its own: one
+  // that throws leaves nothing of itself, and the others still commit.
+  virtual void in_one_transaction(const std::function<void(job_store&)>& writes) = 0;
 
   // --- observation --------------------------------------------------------------------
   virtual void append_event(std::int64_t id, const std::string& kind, const std::string& detail,

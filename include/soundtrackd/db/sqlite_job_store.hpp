@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -61,7 +62,7 @@ class sqlite_job_store final : public job_store {
   std::optional<job_row> claim_for_submit(std::int64_t id, epoch_seconds now) override;
   bool mark_running(std::int64_t id, const std::string& remote_job_id, std::optional<double> cost_cu,
                     epoch_seconds now) override;
-  std::vector<std::int64_t> record_progress(const std::vector<progress_update>& updates, epoch_seconds now) override;
+  void record_progress(const std::vector<progress_update>& updates, epoch_seconds now) override;
   bool mark_downloading(std::int64_t id, epoch_seconds now) override;
   bool record_retry(std::int64_t id, const std::string& message, epoch_seconds next_attempt_at, bool requeue,
                     epoch_seconds now) override;
@@ -73,6 +74,9 @@ class sqlite_job_store final : public job_store {
   // Does nothing when the row no longer exists (deleted meanwhile): an event for a gone row
   // has nowhere to go, and the caller is about to find out anyway.
   void append_event(std::int64_t id, const std::string& kind, const std::string& detail, epoch_seconds now) override;
+  // Not for store_assets of tracks above store_chunk_bytes (they commit in chunks): that
+  // throws std::logic_error.
+  void in_one_transaction(const std::function<void(job_store&)>& writes) override;
   std::int64_t data_version() override;
   status_counts counts() override;
   // A lower bound: it may wake the caller early (a row with both times set), never late.

@@ -20,6 +20,7 @@
 #include "soundtrackd/db/change_watcher.hpp"
 #include "soundtrackd/db/store_thread.hpp"
 #include "soundtrackd/queue/backoff.hpp"
+#include "soundtrackd/queue/group_commit.hpp"
 #include "soundtrackd/queue/job_fsm.hpp"
 #include "soundtrackd/scenario/api_client.hpp"
 #include "soundtrackd/util/log.hpp"
@@ -117,6 +118,7 @@ class scheduler {
 
   boost::asio::any_io_executor executor_;
   db::store_thread& db_;
+  group_commit writes_;  // claims and status changes of many rows in one transaction
   scenario::api_client& api_;
   scheduler_settings settings_;
   logger_ptr log_;

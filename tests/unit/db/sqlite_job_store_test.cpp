@@ -254,20 +254,20 @@ TEST_F(JobStoreTest, MarkRunningRecordsTheRemoteJob) {
 
 TEST_F(JobStoreTest, RecordProgressOnlyWhileRunning) {
   auto id = add_in(job_status::submitting);
-  using ids = std::vector<std::int64_t>;
-  EXPECT_EQ(store_.record_progress({{id, 0.5}}, t0), ids{id});
+  store_.record_progress({{id, 0.5}}, t0);
+  EXPECT_EQ(row(id).progress, std::nullopt);
   ASSERT_TRUE(store_.mark_running(id, "job_a", std::nullopt, t0));
-  EXPECT_EQ(store_.record_progress({{id, 0.25}}, t0 + 5), ids{});
+  store_.record_progress({{id, 0.25}}, t0 + 5);
   EXPECT_EQ(row(id).progress, 0.25);
   EXPECT_EQ(row(id).updated_at, t0 + 5);
-  EXPECT_EQ(store_.record_progress({{id, 1.0000001}}, t0 + 6), ids{}) << "clamped into the CHECKed range";
-  EXPECT_EQ(row(id).progress, 1.0);
+  store_.record_progress({{id, 1.0000001}}, t0 + 6);
+  EXPECT_EQ(row(id).progress, 1.0) << "clamped into the CHECKed range";
   auto other = add_in(job_status::running);
   auto queued = add_in(job_status::queued);
-  EXPECT_EQ(store_.record_progress({{other, 0.5}, {queued, 0.5}, {id, 0.75}}, t0 + 7), ids{queued})
-      << "one batch: the rows still running are written, the others named";
-  EXPECT_EQ(row(other).progress, 0.5);
+  store_.record_progress({{other, 0.5}, {queued, 0.5}, {id, 0.75}}, t0 + 7);
+  EXPECT_EQ(row(other).progress, 0.5) << "one batch: the rows still running are written";
   EXPECT_EQ(row(id).progress, 0.75);
+  EXPECT_EQ(row(queued).progress, std::nullopt) << "the others left as they are";
   EXPECT_TRUE(event_kinds(id) == std::vector<std::string>{"submitted"}) << "progress adds no events";
 }
 
@@ -431,7 +431,8 @@ TEST_F(JobStoreTest, RowCancelledByABareUpdateBetweenSteps) {
   auto id = add_in(job_status::running);
   outside("UPDATE jobs SET status = 'cancelled' WHERE id = " + std::to_string(id));
 
-  EXPECT_EQ(store_.record_progress({{id, 0.5}}, t0 + 10), std::vector<std::int64_t>{id});
+  store_.record_progress({{id, 0.5}}, t0 + 10);
+  EXPECT_EQ(row(id).status, job_status::cancelled) << "progress does not touch a cancelled row";
   EXPECT_FALSE(store_.mark_downloading(id, t0 + 10));
   EXPECT_FALSE(store_.record_retry(id, "x", t0 + 20, false, t0 + 10));
   EXPECT_FALSE(store_.requeue(id, "x", t0 + 10));
@@ -582,8 +583,6 @@ TEST_F(JobStoreTest, BusyDatabaseFailsCleanlyAndCanBeRetried) {
   EXPECT_TRUE(store_.mark_failed(id, "x", t0));
 }
 
-}  // namespace
-}  // namespace soundtrackd::db
 
 namespace soundtrackd::db {
 namespace {
@@ -601,6 +600,51 @@ TEST(JobStoreSpend, SumsTheCostOfRowsSubmittedInTheWindowUsingItsIndex) {
   db.prepare("EXPLAIN QUERY PLAN SELECT coalesce(sum(cost_cu), 0) FROM jobs WHERE submitted_at >= 1")
       .for_each_row([&](statement& r) { plan += r.column_text(3) + "\n"; });
   EXPECT_NE(plan.find("jobs_by_submitted_at"), std::string::npos) << plan;
+}
+
+}  // namespace
+}  // namespace soundtrackd::db
+
+// Group commit: several rows' writes in one transaction, each still all-or-nothing.
+TEST_F(JobStoreTest, OneTransactionHoldsManyRowWritesAndAFailingOneFailsAlone) {
+  auto first = add_in(job_status::queued);
+  auto second = add_in(job_status::submitting);
+  auto third = add_in(job_status::submitting);
+  std::optional<job_row> claimed;
+  bool running = false, retried = false, threw = false;
+  store_.in_one_transaction([&](job_store& s) {
+    claimed = s.claim_for_submit(first, t0 + 1);
+    running = s.mark_running(second, "job_second", std::nullopt, t0 + 1);
+    try {
+      // A cost the CHECK refuses: this write throws, and only it is undone.
+      s.mark_running(third, "job_third", -5.0, t0 + 1);
+    } catch (const db_error&) {
+      threw = true;
+    }
+    retried = s.mark_running(third, "job_third_priced", 1.0, t0 + 2);
+  });
+  EXPECT_FALSE(db_.in_transaction());
+  ASSERT_TRUE(claimed);
+  EXPECT_EQ(row(first).status, job_status::submitting);
+  EXPECT_TRUE(running);
+  EXPECT_EQ(row(second).remote_job_id, "job_second");
+  EXPECT_TRUE(event_kinds(second) == std::vector<std::string>{"submitted"});
+  EXPECT_TRUE(threw);
+  EXPECT_TRUE(retried) << "the failed write left the row as it was";
+  EXPECT_EQ(row(third).remote_job_id, "job_third_priced");
+  EXPECT_TRUE(event_kinds(third) == std::vector<std::string>{"submitted"}) << "the failed write's event is undone too";
+}
+
+TEST_F(JobStoreTest, LargeTracksAreNeverPartOfAGroupCommit) {
+  auto id = add_in(job_status::downloading);
+  auto big = stage("big", std::string(store_chunk_bytes + 1, 'x'));
+  EXPECT_THROW(store_.in_one_transaction([&](job_store& s) { s.store_assets(id, {big}, t0); }), std::logic_error);
+  EXPECT_FALSE(db_.in_transaction());
+  EXPECT_TRUE(store_.store_assets(id, {big}, t0)) << "alone, in chunks";
+  EXPECT_EQ(row(id).status, job_status::succeeded);
+  EXPECT_EQ(blob_of(store_.assets_of(id).at(0).id), std::string(store_chunk_bytes + 1, 'x'));
+  auto kinds = event_kinds(id);
+  EXPECT_EQ(kinds.back(), "succeeded");
 }
 
 }  // namespace

@@ -1,0 +1,93 @@
+// Group commit for the scheduler's row writes: writes that arrive while a batch is being
+// committed wait for the next batch, so rows reaching the same step together (a wave of 500
+// submits, 500 jobs finishing at once) cost one transaction and one fsync, not 500.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <exception>
+#include <functional>
+#include <utility>
+#include <vector>
+
+#include "soundtrackd/db/store_thread.hpp"
+
+namespace soundtrackd::queue {
+
+// Nothing is traded for the batching: a caller resumes only after the transaction holding
+// its write committed. Each write stays all-or-nothing on its own (the store runs it in a
+// savepoint inside the batch's transaction); one that throws fails alone, with its exception
+// rethrown to its caller, and the others commit.
+class group_commit {
+ public:
+  using write_fn = std::function<void(db::job_store&)>;
+
+  group_commit(boost::asio::any_io_executor executor, db::store_thread& db) : executor_(std::move(executor)), db_(db) {}
+
+  // `write` runs on the store thread; it reports its result through what it captured (which
+  // lives in the caller's frame until this returns).
+  boost::asio::awaitable<void> write(write_fn write) {
+    waiter w{std::move(write), boost::asio::steady_timer(executor_), nullptr, false};
+    w.timer.expires_at(boost::asio::steady_timer::time_point::max());
+    pending_.push_back(&w);
+    if (!committing_) {
+      committing_ = true;
+      boost::asio::co_spawn(executor_, commit_pending(), [](std::exception_ptr) {});  // it catches everything
+    }
+    // commit_pending() cancels the timer once the write is committed; only the flag says so.
+    while (!w.done) {
+      boost::system::error_code ec;
+      co_await w.timer.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+    }
+    if (w.error) std::rethrow_exception(w.error);
+  }
+
+ private:
+  struct waiter {
+    write_fn write;
+    boost::asio::steady_timer timer;
+    std::exception_ptr error;
+    bool done = false;
+  };
+
+  boost::asio::awaitable<void> commit_pending() {
+    while (!pending_.empty()) {
+      auto batch = std::exchange(pending_, {});
+      std::exception_ptr batch_error;
+      try {
+        auto write_all = [&batch](db::job_store& s) {
+          for (auto* w : batch) w->error = nullptr;  // the store thread may run this again after a busy lock
+          s.in_one_transaction([&batch](db::job_store& store) {
+            for (auto* w : batch) {
+              try {
+                w->write(store);
+              } catch (...) {
+                w->error = std::current_exception();
+              }
+            }
+          });
+        };
+        co_await db_.run(std::move(write_all));
+      } catch (...) {
+        batch_error = std::current_exception();  // BEGIN or COMMIT itself failed: nothing was written
+      }
+      for (auto* w : batch) {
+        if (batch_error) w->error = batch_error;
+        w->done = true;
+        w->timer.cancel();
+      }
+    }
+    committing_ = false;
+  }
+
+  boost::asio::any_io_executor executor_;
+  db::store_thread& db_;
+  std::vector<waiter*> pending_;  // each lives in its caller's coroutine frame until done
+  bool committing_ = false;
+};
+
+}  // namespace soundtrackd::queue
