@@ -11,8 +11,10 @@ packages=(
   sqlite3 openssl ca-certificates curl procps
   chromium chromium-driver python3-selenium  # the dashboard's browser test
   systemd dpkg-dev file  # systemd-analyze checks the unit; cpack runs file and dpkg-shlibdeps for the .deb
+  # The fuzz build (scripts/fuzz.sh, test.sh --fuzz) and scripts/lint.sh. libclang-rt-14-dev
+  # (libFuzzer, the sanitizer runtimes) is only a Recommends of clang: named explicitly.
+  clang libclang-rt-14-dev clang-tidy clang-format
 )
-[ "${1:-}" = "--sanitize" ] && packages+=(clang libclang-rt-14-dev)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -4,6 +4,7 @@
 
 #include <openssl/evp.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -30,18 +31,33 @@ std::string without_trailing_whitespace(std::string text) {
 struct credential_file {
   std::string value;
   std::string problem;  // "" when the value is usable, else e.g. "is missing"
+  std::string warning;  // "" unless other users may read or change the file
 };
+
+// A secret that every local user can read is as good as leaked; the daemon still works, so this
+// is a warning, not an error (LoadCredential= copies the files with mode 0400 anyway).
+std::string permission_warning(const std::filesystem::path& path) {
+  std::error_code ec;
+  const auto permissions = std::filesystem::status(path, ec).permissions();
+  if (ec) return {};
+  using std::filesystem::perms;
+  if ((permissions & (perms::others_read | perms::others_write)) == perms::none) return {};
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(permissions & perms::mask));
+  return "credential file " + path.string() + " is readable or writable by other users (mode " + mode +
+         "): chmod 600 it";
+}
 
 credential_file read_credential_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     std::error_code ec;
-    return {{}, std::filesystem::exists(path, ec) ? "cannot be read" : "is missing"};
+    return {{}, std::filesystem::exists(path, ec) ? "cannot be read" : "is missing", {}};
   }
   std::string value =
       without_trailing_whitespace({std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()});
-  if (value.empty()) return {{}, "is empty"};
-  return {std::move(value), {}};
+  if (value.empty()) return {{}, "is empty", {}};
+  return {std::move(value), {}, permission_warning(path)};
 }
 
 std::string environment_value(const char* name) {
@@ -61,14 +77,18 @@ std::optional<credentials> find_credentials() {
   if (const std::string dir = credentials_directory(); !dir.empty()) {
     credential_file key = read_credential_file(std::filesystem::path(dir) / key_file_name);
     credential_file secret = read_credential_file(std::filesystem::path(dir) / secret_file_name);
-    if (key.problem.empty() && secret.problem.empty())
-      return credentials{std::move(key.value), std::move(secret.value),
-                         "credential files in $CREDENTIALS_DIRECTORY (" + dir + ")"};
+    if (key.problem.empty() && secret.problem.empty()) {
+      credentials found{std::move(key.value), std::move(secret.value),
+                        "credential files in $CREDENTIALS_DIRECTORY (" + dir + ")", {}};
+      for (auto* warning : {&key.warning, &secret.warning})
+        if (!warning->empty()) found.warnings.push_back(std::move(*warning));
+      return found;
+    }
   }
   std::string key = environment_value(key_variable);
   std::string secret = environment_value(secret_variable);
   if (!key.empty() && !secret.empty())
-    return credentials{std::move(key), std::move(secret), "environment (SCENARIO_API_KEY, SCENARIO_API_SECRET)"};
+    return credentials{std::move(key), std::move(secret), "environment (SCENARIO_API_KEY, SCENARIO_API_SECRET)", {}};
   return std::nullopt;
 }
 

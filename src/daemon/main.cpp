@@ -114,6 +114,8 @@ int run_daemon(const options& opt) {
     std::cout << "config OK (" << loaded->source << ")\n"
               << (creds ? "credentials: " + creds->source : config::missing_credentials_message())
               << "\n";
+    if (creds)
+      for (const auto& warning : creds->warnings) std::cout << "warning: " << warning << "\n";
     return exit_ok;
   }
   if (!creds) {
@@ -122,6 +124,7 @@ int run_daemon(const options& opt) {
   }
   log->info("soundtrackd {} starting; config from {}; credentials from {}", SOUNDTRACKD_VERSION,
             loaded->source, creds->source);
+  for (const auto& warning : creds->warnings) log->warn("{}", warning);
 
   ::umask(0007);  // operators in the service's group share the database files
   auto lock = db::daemon_lock::acquire(cfg.database.path);

@@ -425,8 +425,13 @@ void validate(const job_request& r) {
                                         " characters (got " + std::to_string(n) + ")");
   if (r.sample_rate <= 0) wrong_value(column::sample_rate, std::to_string(r.sample_rate));
   if (r.bitrate <= 0) wrong_value(column::bitrate, std::to_string(r.bitrate));
-  if (r.batch) check_text(column::batch, *r.batch);
-  if (r.name) check_text(column::name, *r.name);
+  for (const auto& [label, text] : {std::pair{"batch", &r.batch}, std::pair{"name", &r.name}}) {
+    if (!*text) continue;
+    check_text(label == std::string_view("batch") ? column::batch : column::name, **text);
+    if (auto n = code_points(**text); n > max_label_characters)
+      throw invalid_request(label, std::string(label) + " must be at most " + std::to_string(max_label_characters) +
+                                       " characters (got " + std::to_string(n) + ")");
+  }
   // Written so that NaN fails too.
   if (r.run_after && !(*r.run_after >= 0 && *r.run_after <= max_epoch_seconds))
     wrong_value(column::run_after, format_number(*r.run_after));

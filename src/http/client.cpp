@@ -241,14 +241,8 @@ net::awaitable<result<response>> client::impl::send(request req) {
   parser.skip(method == http::verb::head);  // a HEAD response announces a body it does not carry
   if (auto failure = co_await exchange(lease, *target, msg, parser, limit)) co_return std::move(*failure);
 
-  auto res = parser.release();
-  if (res.keep_alive() && lease.get()->drained()) lease.keep();
-  response out;
-  out.status = res.result_int();
-  out.content_type = res[http::field::content_type];
-  if (auto it = res.find(http::field::retry_after); it != res.end()) out.retry_after = std::string(it->value());
-  out.body = std::move(res.body());
-  co_return out;
+  if (parser.get().keep_alive() && lease.get()->drained()) lease.keep();
+  co_return response_from(parser);
 }
 
 net::awaitable<result<download_result>> client::impl::download(std::string url, std::string file,

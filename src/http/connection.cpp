@@ -17,6 +17,7 @@
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
+#include <boost/beast/http/field.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <cerrno>
@@ -245,8 +246,20 @@ net::awaitable<error_code> connection::write(const request_message& msg, const d
   co_return ec;
 }
 
+void limit_in_memory(string_parser& parser) { parser.body_limit(max_in_memory_body); }
+
+response response_from(string_parser& parser) {
+  auto res = parser.release();
+  response out;
+  out.status = res.result_int();
+  out.content_type = res[http::field::content_type];
+  if (auto it = res.find(http::field::retry_after); it != res.end()) out.retry_after = std::string(it->value());
+  out.body = std::move(res.body());
+  return out;
+}
+
 net::awaitable<error_code> connection::read(string_parser& parser, const deadline& limit) {
-  parser.body_limit(max_in_memory_body);
+  limit_in_memory(parser);
   auto [ec, n] =
       co_await with_deadline(limit, [&](auto& s) { return http::async_read(s, buffer_, parser, as_result); });
   co_return ec;

@@ -19,6 +19,7 @@
 #include <string_view>
 #include <variant>
 
+#include "soundtrackd/http/client.hpp"
 #include "soundtrackd/http/proxy.hpp"
 #include "soundtrackd/http/url.hpp"
 #include "soundtrackd/util/result.hpp"
@@ -36,6 +37,12 @@ using buffer_parser = beast::http::response_parser<beast::http::buffer_body>;
 
 // The largest body read() holds in memory; downloads stream instead.
 inline constexpr std::uint64_t max_in_memory_body = 16 * 1024 * 1024;
+
+// How a response held in memory is parsed, apart from the I/O: read() limits its parser
+// with limit_in_memory(), send() turns the finished message into a `response`. The fuzz
+// target (tests/fuzz/fuzz_http_response.cpp) feeds bytes through the same two steps.
+void limit_in_memory(string_parser& parser);
+response response_from(string_parser& parser);
 
 // When an operation must be done, and the configured limit that set it: messages name the
 // limit ("timed out after 30s"), not whatever happened to be left of it.

@@ -117,7 +117,10 @@ boost::asio::awaitable<api_result<asset_info>> api_client::get_asset(const std::
 boost::asio::awaitable<api_result<downloaded_file>> api_client::download(const asset_info& asset,
                                                                           const std::string& file) {
   auto what = "GET " + http::redact_url(asset.url);
-  auto got = co_await http_.download(asset.url, file, max_asset_bytes, settings_.download_timeout);
+  // A CDN that sends more than the asset's reported size (or never stops) is cut off there:
+  // those bytes could not pass the size check below anyway.
+  const std::uint64_t limit = asset.size ? *asset.size : max_asset_bytes;
+  auto got = co_await http_.download(asset.url, file, limit, settings_.download_timeout);
   if (!got) co_return classify_transport_error(what, got.error_message());
   if (got->status / 100 != 2)
     co_return classify_http_error(call::download, what, got->status, got->error_body, {}, now_epoch());

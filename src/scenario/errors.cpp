@@ -23,10 +23,43 @@ namespace json = boost::json;
 
 namespace {
 
+// The length of the well-formed UTF-8 sequence at the start of `text` (RFC 3629: no
+// overlongs, no surrogates, nothing above U+10FFFF), 0 when it is not one.
+std::size_t utf8_sequence_length(std::string_view text) {
+  const auto lead = static_cast<unsigned char>(text[0]);
+  std::size_t length = 0;
+  unsigned char low = 0x80, high = 0xBF;  // the allowed range of the second byte
+  if (lead < 0x80) return 1;
+  if (lead >= 0xC2 && lead <= 0xDF) length = 2;
+  else if (lead >= 0xE0 && lead <= 0xEF) length = 3, low = lead == 0xE0 ? 0xA0 : 0x80, high = lead == 0xED ? 0x9F : 0xBF;
+  else if (lead >= 0xF0 && lead <= 0xF4) length = 4, low = lead == 0xF0 ? 0x90 : 0x80, high = lead == 0xF4 ? 0x8F : 0xBF;
+  else return 0;
+  if (text.size() < length) return 0;
+  for (std::size_t i = 1; i < length; ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < (i == 1 ? low : 0x80) || c > (i == 1 ? high : 0xBF)) return 0;
+  }
+  return length;
+}
+
+// Error bodies are whatever the server sent: the text kept for last_error, logs and JSON output
+// is one line of valid UTF-8 (invalid bytes become U+FFFD, control characters spaces), cut
+// at a character boundary after at most `limit` bytes.
 std::string shorten(std::string_view text, std::size_t limit = 300) {
   std::string out;
-  for (char c : text.substr(0, limit)) out += (c == '\n' || c == '\r') ? ' ' : c;
-  if (text.size() > limit) out += "...";
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const std::size_t length = utf8_sequence_length(text.substr(i));
+    const std::string_view piece = length ? text.substr(i, length) : std::string_view("\xEF\xBF\xBD");
+    if (out.size() + piece.size() > limit) break;
+    const auto c = static_cast<unsigned char>(piece[0]);
+    if (c < 0x20 || c == 0x7F)
+      out += ' ';
+    else
+      out += piece;
+    i += length ? length : 1;
+  }
+  if (i < text.size()) out += "...";
   return out;
 }
 
@@ -72,21 +105,25 @@ std::string error_text(std::string_view body) {
 }
 
 std::optional<duration> parse_retry_after(std::string_view value, epoch_seconds now) {
+  // A server (or whatever answers in its place) asking for days would stall every row that
+  // long: an hour is the most we wait on its word, then ask again.
+  constexpr duration longest = std::chrono::hours(1);
   while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
   while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
   if (value.empty()) return std::nullopt;
   bool digits = true;
   for (char c : value) digits = digits && std::isdigit(static_cast<unsigned char>(c));
   if (digits) {
-    if (value.size() > 9) return std::nullopt;
-    return std::chrono::seconds(std::stol(std::string(value)));
+    if (value.size() > 9) return longest;
+    return std::min<duration>(std::chrono::seconds(std::stol(std::string(value))), longest);
   }
   std::tm tm{};
   std::string text(value);
   if (!strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm)) return std::nullopt;
   auto at = static_cast<double>(timegm(&tm));
   auto delta = at - now;
-  return std::chrono::milliseconds(delta > 0 ? static_cast<long long>(delta * 1000) : 0);
+  if (!(delta > 0)) return duration::zero();
+  return delta >= 3600 ? longest : std::chrono::milliseconds(static_cast<long long>(delta * 1000));
 }
 
 api_error classify_http_error(call c, std::string_view what, unsigned status, std::string_view body,

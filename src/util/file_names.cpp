@@ -18,7 +18,10 @@ std::string export_file_name(const std::optional<std::string>& name, std::int64_
                              std::size_t index, std::string_view mime_type) {
   std::string stem;
   if (name) {
+    auto is_separator = [](char c) { return c == '-' || c == '.'; };
     for (unsigned char c : *name) {
+      // A dot right after a separator would start "..": dropped, like repeated separators.
+      if (c == '.' && !stem.empty() && is_separator(stem.back())) continue;
       if (std::isalnum(c) || c == '.' || c == '_' || c == '-') {
         stem += static_cast<char>(c);
       } else if (!stem.empty() && stem.back() != '-') {
@@ -26,8 +29,7 @@ std::string export_file_name(const std::optional<std::string>& name, std::int64_
       }
       if (stem.size() >= 80) break;
     }
-    // No hidden files, no "..": trim separators at both ends.
-    auto is_separator = [](char c) { return c == '-' || c == '.'; };
+    // No hidden files, no leading dash (read as an option): trim separators at both ends.
     while (!stem.empty() && is_separator(stem.back())) stem.pop_back();
     while (!stem.empty() && is_separator(stem.front())) stem.erase(0, 1);
   }

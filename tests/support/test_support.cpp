@@ -173,27 +173,61 @@ std::string sha256_hex(const std::string& bytes) {
   return out;
 }
 
+namespace {
+
+void check_openssl(const command_result& r, const std::string& what) {
+  if (r.exit_code != 0) throw std::runtime_error("openssl " + what + ": " + r.output);
+}
+
+// A new EC key `<stem>.key` and its certificate `<stem>.pem` with `extensions`, valid for
+// `days` (negative: it expired that many days ago), signed by `ca` or, without one, by itself.
+server_certificate issue(const test_ca* ca, const std::filesystem::path& dir, const std::string& stem,
+                         const std::string& extensions, int days) {
+  server_certificate out{dir / (stem + ".pem"), dir / (stem + ".key")};
+  const auto csr = (dir / (stem + ".csr")).string();
+  const auto ext = dir / (stem + ".ext");
+  write_file(ext, extensions);
+  check_openssl(run({"/usr/bin/openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                     "-keyout", out.key_file.string(), "-out", csr, "-subj", "/CN=" + stem}),
+                stem + " key");
+  std::vector<std::string> sign{"/usr/bin/openssl", "x509", "-req", "-in", csr, "-out", out.cert_file.string(),
+                                "-days", std::to_string(days), "-extfile", ext.string()};
+  if (ca) {
+    for (const auto& arg : {"-CA", ca->ca_file.c_str(), "-CAkey", ca->ca_key_file.c_str(), "-CAcreateserial"})
+      sign.emplace_back(arg);
+  } else {
+    sign.insert(sign.end(), {"-signkey", out.key_file.string()});
+  }
+  check_openssl(run(sign), stem + " certificate");
+  return out;
+}
+
+const std::string server_extensions =
+    "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n";
+
+}  // namespace
+
 test_ca make_test_ca(const std::filesystem::path& dir) {
-  test_ca ca{dir / "ca.pem", dir / "server.pem", dir / "server.key"};
-  auto key = (dir / "ca.key").string();
-  auto csr = (dir / "server.csr").string();
-  auto ext = dir / "server.ext";
-  write_file(ext, "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n"
-                  "keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n");
-  auto check = [](const command_result& r, const char* what) {
-    if (r.exit_code != 0) throw std::runtime_error(std::string("openssl ") + what + ": " + r.output);
-  };
-  check(run({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-             "-nodes", "-keyout", key, "-out", ca.ca_file.string(), "-days", "2", "-subj",
-             "/CN=soundtrackd test CA"}),
-        "CA");
-  check(run({"/usr/bin/openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-             "-keyout", ca.key_file.string(), "-out", csr, "-subj", "/CN=127.0.0.1"}),
-        "server key");
-  check(run({"/usr/bin/openssl", "x509", "-req", "-in", csr, "-CA", ca.ca_file.string(), "-CAkey", key,
-             "-CAcreateserial", "-out", ca.cert_file.string(), "-days", "2", "-extfile", ext.string()}),
-        "server certificate");
+  test_ca ca{dir / "ca.pem", dir / "server.pem", dir / "server.key", dir / "ca.key"};
+  check_openssl(run({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                     "-nodes", "-keyout", ca.ca_key_file.string(), "-out", ca.ca_file.string(), "-days", "2", "-subj",
+                     "/CN=soundtrackd test CA"}),
+                "CA");
+  issue(&ca, dir, "server", "subjectAltName=IP:127.0.0.1,DNS:localhost\n" + server_extensions, 2);
   return ca;
+}
+
+server_certificate make_bad_server_certificate(const test_ca& ca, const std::filesystem::path& dir,
+                                               bad_certificate kind) {
+  switch (kind) {
+    case bad_certificate::self_signed:
+      return issue(nullptr, dir, "self-signed", "subjectAltName=IP:127.0.0.1\n" + server_extensions, 2);
+    case bad_certificate::wrong_host:
+      return issue(&ca, dir, "wrong-host", "subjectAltName=DNS:api.example.com\n" + server_extensions, 2);
+    case bad_certificate::expired:
+      return issue(&ca, dir, "expired", "subjectAltName=IP:127.0.0.1\n" + server_extensions, -1);
+  }
+  throw std::logic_error("unknown bad_certificate");
 }
 
 }  // namespace soundtrackd::test

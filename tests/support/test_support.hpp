@@ -60,10 +60,21 @@ std::string sha256_hex(const std::string& bytes);
 
 // A CA and a server certificate for 127.0.0.1 and localhost, made with the openssl CLI.
 struct test_ca {
-  std::filesystem::path ca_file;    // PEM: trust this
-  std::filesystem::path cert_file;  // PEM: the server's certificate chain
-  std::filesystem::path key_file;   // PEM: the server's key
+  std::filesystem::path ca_file;      // PEM: trust this
+  std::filesystem::path cert_file;    // PEM: the server's certificate chain
+  std::filesystem::path key_file;     // PEM: the server's key
+  std::filesystem::path ca_key_file;  // PEM: the CA's key, to issue more certificates
 };
 test_ca make_test_ca(const std::filesystem::path& dir);
+
+// Server certificates a TLS client must refuse: self-signed (for 127.0.0.1), issued by `ca`
+// for another host name (api.example.com), or issued by `ca` for 127.0.0.1 but expired.
+enum class bad_certificate { self_signed, wrong_host, expired };
+struct server_certificate {
+  std::filesystem::path cert_file;
+  std::filesystem::path key_file;
+};
+server_certificate make_bad_server_certificate(const test_ca& ca, const std::filesystem::path& dir,
+                                               bad_certificate kind);
 
 }  // namespace soundtrackd::test

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace soundtrackd::config {
 
@@ -12,6 +13,9 @@ struct credentials {
   // Safe to log: "credential files in $CREDENTIALS_DIRECTORY (/run/credentials/...)" or
   // "environment (SCENARIO_API_KEY, SCENARIO_API_SECRET)".
   std::string source;
+  // Safe to log: e.g. "credential file /run/.../scenario_api_key is readable by other users
+  // (mode 0644): chmod 600 it". Logged as warnings at start.
+  std::vector<std::string> warnings;
 };
 
 // Looks in $CREDENTIALS_DIRECTORY/scenario_api_key and .../scenario_api_secret (trailing

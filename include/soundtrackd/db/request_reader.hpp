@@ -19,6 +19,8 @@ namespace soundtrackd::db {
 // The limits of the CHECKs on jobs.prompt and jobs.lyrics (migrations/0001_init.sql).
 inline constexpr std::size_t max_prompt_characters = 2000;
 inline constexpr std::size_t max_lyrics_characters = 3500;
+// The triggers on jobs.batch and jobs.name (migrations/0003_label_lengths.sql).
+inline constexpr std::size_t max_label_characters = 200;
 // The CHECKs' upper bound on times: 10000-01-01T00:00:00Z in epoch seconds.
 inline constexpr double max_epoch_seconds = 253402300800.0;
 

@@ -58,7 +58,7 @@ route parse_route(std::string_view method, const urls::url_view& url, bool dry_r
 }
 
 api_response json_response(unsigned status, const json::value& body) {
-  return {status, "application/json", json::serialize(body), {}};
+  return {status, "application/json", json::serialize(body), {}, {}};
 }
 
 api_response error_response(unsigned status, std::string_view reason) {
@@ -69,7 +69,7 @@ api_response error_response(unsigned status, std::string_view reason) {
 api_response cdn_error(unsigned status, std::string_view code, std::string_view message) {
   std::string body = R"(<?xml version="1.0" encoding="UTF-8"?>)";
   body.append("\n<Error><Code>").append(code).append("</Code><Message>").append(message).append("</Message></Error>\n");
-  return {status, "text/xml", std::move(body), {}};
+  return {status, "text/xml", std::move(body), {}, {}};
 }
 
 reply respond(api_response response) {
@@ -224,9 +224,9 @@ reply emulated_api::handle(const api_request& request, clock::time_point now) {
 
   auto fault = faults_.take(r.counted_as);
   if (fault && fault->action == fault_action::status)
-    return respond({fault->status, "application/json", fault->body, fault->retry_after});
+    return respond({fault->status, "application/json", fault->body, fault->retry_after, fault->location});
   if (fault && fault->action == fault_action::malformed)
-    return respond({200, "application/json", R"({"job": {"jobId": )", {}});
+    return respond({200, "application/json", R"({"job": {"jobId": )", {}, {}});
   if (fault && fault->action == fault_action::drop) {
     reply dropped;
     dropped.action = reply::kind::drop;
@@ -265,6 +265,8 @@ reply emulated_api::handle(const api_request& request, clock::time_point now) {
   }
   if (fault && fault->action == fault_action::delay) result.delay = fault->delay;
   if (fault && fault->action == fault_action::truncate) result.truncate = true;
+  if (fault && fault->action == fault_action::overlong) result.overlong = true;
+  if (fault && fault->action == fault_action::endless) result.endless = true;
   return result;
 }
 

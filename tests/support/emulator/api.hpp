@@ -30,6 +30,7 @@ struct api_response {
   std::string content_type = "application/json";
   std::string body;
   std::string retry_after;  // sent as Retry-After when not empty
+  std::string location;     // sent as Location when not empty
 };
 
 // What the connection should do with a request.
@@ -44,6 +45,8 @@ struct reply {
   std::string asset_id;
   std::uint64_t asset_size = 0;
   bool truncate = false;
+  bool overlong = false;  // send the asset and as many bytes again after what was announced
+  bool endless = false;   // no Content-Length; bytes until the client closes
   std::chrono::milliseconds delay{0};  // wait this long before acting
 };
 

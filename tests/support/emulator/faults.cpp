@@ -17,6 +17,8 @@ std::optional<fault_action> action_named(std::string_view name) {
   if (name == "delay") return fault_action::delay;
   if (name == "malformed") return fault_action::malformed;
   if (name == "remote_failure") return fault_action::remote_failure;
+  if (name == "overlong") return fault_action::overlong;
+  if (name == "endless") return fault_action::endless;
   return std::nullopt;
 }
 
@@ -35,12 +37,29 @@ std::optional<std::string> read_integer(const json::object& rule, std::string_vi
   return std::nullopt;
 }
 
+// Decodes UTF-8 `text` whose characters are all at most U+00FF into one byte each.
+std::optional<std::string> latin1_bytes(std::string_view text, std::string& out) {
+  out.clear();
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      out += static_cast<char>(c);
+    } else if ((c == 0xC2 || c == 0xC3) && i + 1 < text.size()) {
+      out += static_cast<char>(((c & 0x03) << 6) | (static_cast<unsigned char>(text[++i]) & 0x3F));
+    } else {
+      return "fault body_bytes may only hold characters U+0000..U+00FF";
+    }
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> parse_rule(const json::value& value, std::size_t position, fault_rule& rule) {
   auto* object = value.if_object();
   if (!object) return "each fault rule must be a JSON object";
   for (const auto& member : *object) {
     static constexpr std::string_view known[] = {"endpoint", "count",    "status",      "body", "retry_after",
-                                                 "action",   "delay_ms", "probability", "seed"};
+                                                 "action",   "delay_ms", "probability", "seed",
+                                                 "location", "body_bytes", "pad_bytes"};
     if (std::find(std::begin(known), std::end(known), member.key()) == std::end(known))
       return "unknown fault rule field '" + std::string(member.key()) + "'";
   }
@@ -53,11 +72,15 @@ std::optional<std::string> parse_rule(const json::value& value, std::size_t posi
 
   if (auto* action = object->if_contains("action")) {
     auto parsed = action->is_string() ? action_named(action->get_string()) : std::nullopt;
-    if (!parsed) return "fault action must be one of status, drop, truncate, delay, malformed, remote_failure";
+    if (!parsed)
+      return "fault action must be one of status, drop, truncate, delay, malformed, remote_failure, overlong, "
+             "endless";
     rule.action = *parsed;
   }
-  if (rule.action == fault_action::truncate && rule.target != endpoint::cdn)
-    return "truncate applies to the cdn endpoint only";
+  if ((rule.action == fault_action::truncate || rule.action == fault_action::overlong ||
+       rule.action == fault_action::endless) &&
+      rule.target != endpoint::cdn)
+    return "truncate, overlong and endless apply to the cdn endpoint only";
   if (rule.action == fault_action::malformed && rule.target == endpoint::cdn)
     return "malformed applies to the JSON endpoints only (generate, get_job, get_asset, get_bulk)";
   if (rule.action == fault_action::remote_failure && rule.target != endpoint::get_job)
@@ -84,6 +107,20 @@ std::optional<std::string> parse_rule(const json::value& value, std::size_t posi
   if (auto* body = object->if_contains("body")) {
     if (!body->is_string()) return "fault body must be a string (the literal response body)";
     rule.body = body->get_string();
+  }
+  // Bytes JSON cannot carry (invalid UTF-8): each character U+0000..U+00FF is sent as that byte.
+  if (auto* bytes = object->if_contains("body_bytes")) {
+    if (!bytes->is_string()) return "fault body_bytes must be a string";
+    auto problem = latin1_bytes(bytes->get_string(), rule.body);
+    if (problem) return problem;
+  }
+  // Trailing spaces (still valid JSON) that make a body as large as a test needs.
+  std::int64_t pad_bytes = 0;
+  if (auto problem = read_integer(*object, "pad_bytes", 0, 64 << 20, pad_bytes)) return problem;
+  rule.body.append(static_cast<std::size_t>(pad_bytes), ' ');
+  if (auto* location = object->if_contains("location")) {
+    if (!location->is_string()) return "fault location must be a string (the header's value)";
+    rule.location = location->get_string();
   }
   if (auto* retry_after = object->if_contains("retry_after")) {
     if (!retry_after->is_string()) return "fault retry_after must be a string (the header's value)";

@@ -21,6 +21,8 @@ enum class fault_action {
   delay,     // handle the request at once, send the answer `delay` later
   malformed,       // answer 200 application/json with a body that is not JSON; the request is not handled
   remote_failure,  // (get_job) the job is reported, from now on, as failed remotely
+  overlong,        // (cdn) announce the asset's Content-Length, send the asset and as much again, close
+  endless,         // (cdn) send bytes without a length until the client gives up
 };
 
 struct fault_rule {
@@ -34,6 +36,7 @@ struct fault_rule {
   unsigned status = 503;
   std::string body = R"({"reason":"injected fault"})";
   std::string retry_after;  // the Retry-After header, sent when not empty
+  std::string location;     // the Location header (redirects), sent when not empty
   std::chrono::milliseconds delay{0};
   std::mt19937 random{};  // seeded from "seed", else a fixed seed per rule position
 };

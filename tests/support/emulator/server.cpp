@@ -64,6 +64,7 @@ asio::awaitable<bool> send_response(Stream& stream, const http::request<http::st
   response.set(http::field::server, "scenario-emulator");
   response.set(http::field::content_type, answer.content_type);
   if (!answer.retry_after.empty()) response.set(http::field::retry_after, answer.retry_after);
+  if (!answer.location.empty()) response.set(http::field::location, answer.location);
   response.body() = answer.body;
   response.keep_alive(request.keep_alive());
   response.prepare_payload();
@@ -80,15 +81,19 @@ asio::awaitable<bool> send_asset(Stream& stream, const http::request<http::strin
   http::response<http::empty_body> header{http::status::ok, request.version()};
   header.set(http::field::server, "scenario-emulator");
   header.set(http::field::content_type, "audio/mpeg");
-  header.set(http::field::content_length, std::to_string(r.asset_size));
+  // `endless`: no length, so the body runs until the connection closes (HTTP/1.1 section 6.3).
+  if (!r.endless) header.set(http::field::content_length, std::to_string(r.asset_size));
   header.keep_alive(request.keep_alive());
   http::response_serializer<http::empty_body> serializer{header};
   auto& tcp_layer = beast::get_lowest_layer(stream);
   tcp_layer.expires_after(write_timeout);
   if (auto [ec, n] = co_await http::async_write_header(stream, serializer, use_nothrow); ec) co_return false;
 
-  asset_content content(r.asset_id, r.asset_size);
   std::uint64_t to_send = r.truncate ? r.asset_size / 2 : r.asset_size;
+  if (r.overlong) to_send = 2 * r.asset_size;
+  if (r.endless) to_send = std::uint64_t{4} << 30;  // far beyond any test's cap; the client hangs up first
+  // The first asset_size bytes are the asset; whatever follows is more of the same keystream.
+  asset_content content(r.asset_id, std::max(r.asset_size, to_send));
   std::vector<char> chunk(download_chunk_size);
   while (to_send > 0) {
     auto wanted = static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), to_send));
@@ -98,7 +103,7 @@ asio::awaitable<bool> send_asset(Stream& stream, const http::request<http::strin
       co_return false;
     to_send -= n;
   }
-  co_return !r.truncate;
+  co_return !r.truncate && !r.overlong && !r.endless;
 }
 
 // Ends a connection politely: TLS close_notify, or a TCP half-close so the client reads EOF
@@ -138,6 +143,8 @@ std::string describe(const reply& decision) {
     case reply::kind::respond:
       return std::to_string(decision.response.status);
     case reply::kind::stream_asset:
+      if (decision.overlong) return "200 (overlong)";
+      if (decision.endless) return "200 (endless)";
       return decision.truncate ? "200 (truncated)" : "200";
     case reply::kind::drop:
       return "dropped";

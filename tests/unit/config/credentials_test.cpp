@@ -75,6 +75,29 @@ TEST_F(Credentials, FilesWithTrailingNewlinesStripped) {
             "credential files in $CREDENTIALS_DIRECTORY (" + dir_.path().string() + ")");
 }
 
+TEST_F(Credentials, FilesOthersCanReadGiveAWarningWithoutTheValue) {
+  use_credential_files("key-1", secret_value);
+  ASSERT_EQ(chmod((dir_ / "scenario_api_key").c_str(), 0600), 0);
+  ASSERT_EQ(chmod((dir_ / "scenario_api_secret").c_str(), 0600), 0);
+  auto found = find_credentials();
+  ASSERT_TRUE(found);
+  EXPECT_TRUE(found->warnings.empty());
+
+  ASSERT_EQ(chmod((dir_ / "scenario_api_secret").c_str(), 0644), 0);
+  found = find_credentials();
+  ASSERT_TRUE(found);
+  ASSERT_EQ(found->warnings.size(), 1u);
+  EXPECT_EQ(found->warnings[0], "credential file " + (dir_ / "scenario_api_secret").string() +
+                                    " is readable or writable by other users (mode 0644): chmod 600 it");
+  EXPECT_EQ(found->api_secret, secret_value);  // still used: a warning, not an error
+
+  ASSERT_EQ(chmod((dir_ / "scenario_api_key").c_str(), 0602), 0);  // writable by others
+  found = find_credentials();
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->warnings.size(), 2u);
+  for (const auto& warning : found->warnings) EXPECT_EQ(warning.find(secret_value), std::string::npos);
+}
+
 TEST_F(Credentials, FilesBeatEnvironment) {
   use_credential_files("file-key", "file-secret");
   use_environment("env-key", "env-secret");

@@ -127,6 +127,13 @@ TEST(JobRequestFromJson, LengthsAreCountedInCodePoints) {
   EXPECT_NO_THROW(job_request_from_json(R"({"prompt": "p", "lyrics": ")" + lyrics + "\"}"));
   EXPECT_EQ(json_refusal(R"({"prompt": "p", "lyrics": ")" + lyrics + "x\"}"),
             refused("lyrics must be at most 3500 characters (got 3501)", "lyrics"));
+  // The label limits of migration 0003, in code points too.
+  const auto label = repeated("ñ", max_label_characters);
+  EXPECT_NO_THROW(job_request_from_json(R"({"prompt": "p", "name": ")" + label + R"(", "batch": ")" + label + "\"}"));
+  EXPECT_EQ(json_refusal(R"({"prompt": "p", "name": ")" + label + "x\"}"),
+            refused("name must be at most 200 characters (got 201)", "name"));
+  EXPECT_EQ(json_refusal(R"({"prompt": "p", "batch": ")" + label + "x\"}"),
+            refused("batch must be at most 200 characters (got 201)", "batch"));
 }
 
 TEST(JobRequestFromJson, WrongTypesNameTheFieldAndTheValue) {

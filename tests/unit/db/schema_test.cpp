@@ -1,5 +1,5 @@
-// Tests of migrations/0001_init.sql: defaults, every CHECK a user can trip (with its name in
-// the error), foreign keys and indexes.
+// Tests of the schema (migrations/0001_init.sql, 0003_label_lengths.sql): defaults, every CHECK a
+// user can trip (with its name in the error), foreign keys and indexes.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -119,7 +119,49 @@ TEST_F(SchemaTest, EveryBadValueIsRejectedByName) {
     SCOPED_TRACE(row.columns_and_values);
     EXPECT_TRUE(names_check(error_of(std::string("INSERT INTO jobs ") + row.columns_and_values), row.constraint));
   }
+  // NULLs, odd types, negative numbers and huge labels: SQLite's NOT NULL message, a CHECK, or
+  // 0003's length triggers; each names the column.
+  const bad_row more_rows[] = {
+      {"(prompt) VALUES (NULL)", "NOT NULL constraint failed: jobs.prompt"},
+      {"(prompt, lyrics) VALUES ('x', NULL)", "NOT NULL constraint failed: jobs.lyrics"},
+      {"(prompt, is_instrumental) VALUES ('x', NULL)", "NOT NULL constraint failed: jobs.is_instrumental"},
+      {"(prompt, status) VALUES ('x', NULL)", "NOT NULL constraint failed: jobs.status"},
+      {"(prompt, created_at) VALUES ('x', NULL)", "NOT NULL constraint failed: jobs.created_at"},
+      {"(prompt, is_instrumental) VALUES ('x', 0.5)", "CHECK constraint failed: is_instrumental_must_be_0_or_1"},
+      {"(prompt, lyrics_optimizer) VALUES ('x', 'yes')", "CHECK constraint failed: lyrics_optimizer_must_be_0_or_1"},
+      {"(prompt, sample_rate) VALUES ('x', -44100)", "CHECK constraint failed: sample_rate_must_be_a_positive_integer"},
+      {"(prompt, bitrate) VALUES ('x', x'00')", "CHECK constraint failed: bitrate_must_be_a_positive_integer"},
+      {"(prompt, max_attempts) VALUES ('x', -3)",
+       "CHECK constraint failed: max_attempts_must_be_null_or_a_positive_integer"},
+      {"(prompt, priority) VALUES ('x', 1.5)", "CHECK constraint failed: priority_must_be_an_integer"},
+      {"(prompt, status) VALUES ('x', 'QUEUED')",
+       "CHECK constraint failed: status_must_be_queued_submitting_running_downloading_succeeded_failed_or_cancelled"},
+      {"(prompt, run_after) VALUES ('x', -1)", "CHECK constraint failed: run_after_must_be_epoch_seconds_use_unixepoch"},
+      {"(prompt, run_after) VALUES ('x', '2026-01-01 00:00:00')",
+       "CHECK constraint failed: run_after_must_be_epoch_seconds_use_unixepoch"},
+      {"(prompt, progress) VALUES ('x', -0.1)", "CHECK constraint failed: progress_must_be_null_or_between_0_and_1"},
+      {"(prompt, batch) VALUES ('x', x'0102')", "CHECK constraint failed: batch_must_be_null_or_text"},
+      {"(prompt, batch) VALUES ('x', printf('%.201c', 'b'))", "batch_must_be_null_or_at_most_200_characters"},
+      {"(prompt, name) VALUES ('x', printf('%.100000c', 'n'))", "name_must_be_null_or_at_most_200_characters"},
+  };
+  for (const auto& row : more_rows) {
+    SCOPED_TRACE(row.columns_and_values);
+    EXPECT_NE(error_of(std::string("INSERT INTO jobs ") + row.columns_and_values).find(row.constraint),
+              std::string::npos);
+  }
   EXPECT_EQ(count("SELECT count(*) FROM jobs"), 0);
+
+  // The label limits also hold for updates, and 200 characters (not bytes) are fine.
+  db_.exec("INSERT INTO jobs (prompt, name, batch) VALUES ('x', printf('%.200c', 'n'), 'night')");
+  EXPECT_NE(error_of("UPDATE jobs SET name = printf('%.201c', 'n')").find("name_must_be_null_or_at_most_200_characters"),
+            std::string::npos);
+  EXPECT_NE(error_of("UPDATE jobs SET batch = printf('%.300c', 'b')").find("batch_must_be_null_or_at_most_200_characters"),
+            std::string::npos);
+  std::string emoji_name;
+  for (int i = 0; i < 200; ++i) emoji_name += "\xF0\x9F\x8E\xB5";  // U+1F3B5, 4 bytes each
+  EXPECT_EQ(error_of_prompt("y"), "");
+  db_.prepare("UPDATE jobs SET name = ?1 WHERE prompt = 'y'").bind_all(emoji_name).execute();
+  EXPECT_EQ(count("SELECT length(name) FROM jobs WHERE prompt = 'y'"), 200);
 }
 
 TEST_F(SchemaTest, GoodValuesAreAcceptedAndConverted) {

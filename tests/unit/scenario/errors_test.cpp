@@ -60,6 +60,23 @@ TEST(ScenarioErrors, ErrorTextLooksInEachFieldInOrder) {
   EXPECT_EQ(error_text(std::string(1000, 'x')).size(), 303u);  // shortened with "..."
 }
 
+// A hostile or broken server's bytes end up in last_error, the logs and JSON output: they are
+// kept as one line of valid UTF-8, however they arrive.
+TEST(ScenarioErrors, ErrorTextIsOneLineOfValidUtf8) {
+  EXPECT_EQ(error_text("bad \xFF\xFE bytes"), "bad \xEF\xBF\xBD\xEF\xBF\xBD bytes");
+  EXPECT_EQ(error_text("overlong \xC0\xAF slash"), "overlong \xEF\xBF\xBD\xEF\xBF\xBD slash");
+  EXPECT_EQ(error_text("surrogate \xED\xA0\x80."), "surrogate \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD.");
+  EXPECT_EQ(error_text("line\r\nbreak\ttab\x1B[31mred"), "line  break tab [31mred");
+  EXPECT_EQ(error_text("caf\xC3\xA9 \xF0\x9F\x8E\xB5"), "caf\xC3\xA9 \xF0\x9F\x8E\xB5");  // valid text stays
+  // Cut at a character boundary: 299 ASCII bytes and a 2-byte character do not fit in 300.
+  const auto cut = error_text(std::string(299, 'x') + "\xC3\xA9tail");
+  EXPECT_EQ(cut, std::string(299, 'x') + "...");
+  // Invalid UTF-8 inside a JSON body makes it not JSON: the raw body, cleaned, is the text.
+  EXPECT_EQ(error_text("{\"reason\":\"\xFF\"}"), "{\"reason\":\"\xEF\xBF\xBD\"}");
+  auto e = classify(call::get_job, 500, "\xFF\n");
+  EXPECT_EQ(e.message, "HTTP 500 from POST /v1/generate/custom/m: \xEF\xBF\xBD ");
+}
+
 TEST(ScenarioErrors, ConcurrencyCeilingIsRead) {
   auto e = classify(call::generate, 429,
                     R"({"reason":"Too many jobs","details":{"actionName":"generate","actionLimit":4}})");
@@ -76,6 +93,11 @@ TEST(ScenarioErrors, RetryAfterSecondsAndHttpDate) {
   EXPECT_EQ(parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", 1'445'412'480.0), std::optional<duration>(30s));
   EXPECT_EQ(parse_retry_after("Wed, 21 Oct 2015 07:27:00 GMT", 1'445'412'480.0), std::optional<duration>(0s));
   EXPECT_FALSE(parse_retry_after("soon", 0));
+  // Hostile or absurd values are capped at an hour (the server is asked again then).
+  EXPECT_EQ(parse_retry_after("3600", 0), std::optional<duration>(1h));
+  EXPECT_EQ(parse_retry_after("999999999", 0), std::optional<duration>(1h));
+  EXPECT_EQ(parse_retry_after("99999999999999999999", 0), std::optional<duration>(1h));
+  EXPECT_EQ(parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", 1'445'412'480.0), std::optional<duration>(1h));
   EXPECT_FALSE(parse_retry_after("", 0));
   EXPECT_EQ(classify(call::generate, 503, "{}", "5").retry_after, std::optional<duration>(5s));
 }
