@@ -260,6 +260,9 @@ struct status_server::impl : std::enable_shared_from_this<impl> {
         co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
         continue;
       }
+      // A reply goes out as a header write and a body write: with Nagle's algorithm the body
+      // would wait for the client's delayed ACK of the header (40 ms on Linux) every time.
+      socket.set_option(tcp::no_delay(true), ec);
       if (connections.size() >= limits.max_connections && !close_longest_idle()) {
         socket.close(ec);  // every slot is busy with a request: this one is refused
         continue;

@@ -50,6 +50,7 @@ struct totals {
 asio::awaitable<void> client(const options& opt, tcp::endpoint endpoint, totals& t) {
   beast::tcp_stream stream(co_await asio::this_coro::executor);
   co_await stream.async_connect(endpoint, asio::use_awaitable);
+  stream.socket().set_option(tcp::no_delay(true));
   beast::flat_buffer buffer;
   while (t.next < opt.requests) {
     const int n = t.next++;
