@@ -25,7 +25,7 @@ build=${BENCH_BUILD_DIR:-$root/build-bench}
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
 echo "== building (Release) in $build"
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" -j "$(nproc)" --target soundtrackd soundtrackctl scenario-emulator
+cmake --build "$build" -j "$(nproc)" --target soundtrackd soundtrackctl scenario-emulator api-load
 
 echo "== running the benchmark (work files in $build/bench)"
 exec /usr/bin/python3 bench/run.py --build "$build" --work "$build/bench" --json "$build/bench-results.json" "$@"
