@@ -22,6 +22,8 @@
 #include <list>
 #include <stdexcept>
 
+#include "soundtrackd/util/utf8.hpp"
+
 namespace soundtrackd::http {
 
 namespace asio = boost::asio;
@@ -122,7 +124,8 @@ std::optional<std::string> server_request::query_param(std::string_view name) co
 }
 
 server_reply json_error(unsigned status, const std::string& message, const std::string& field) {
-  boost::json::object body{{"error", message}};
+  // Messages can carry request text (a path with any bytes): the reply must stay valid JSON.
+  boost::json::object body{{"error", to_valid_utf8(message)}};
   if (!field.empty()) body["field"] = field;
   return server_reply{.status = status, .body = boost::json::serialize(body)};
 }

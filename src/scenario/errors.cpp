@@ -6,6 +6,8 @@
 #include <ctime>
 #include <string>
 
+#include "soundtrackd/util/utf8.hpp"
+
 namespace soundtrackd::scenario {
 
 std::string_view to_string(error_kind kind) {
@@ -22,25 +24,6 @@ std::string_view to_string(error_kind kind) {
 namespace json = boost::json;
 
 namespace {
-
-// The length of the well-formed UTF-8 sequence at the start of `text` (RFC 3629: no
-// overlongs, no surrogates, nothing above U+10FFFF), 0 when it is not one.
-std::size_t utf8_sequence_length(std::string_view text) {
-  const auto lead = static_cast<unsigned char>(text[0]);
-  std::size_t length = 0;
-  unsigned char low = 0x80, high = 0xBF;  // the allowed range of the second byte
-  if (lead < 0x80) return 1;
-  if (lead >= 0xC2 && lead <= 0xDF) length = 2;
-  else if (lead >= 0xE0 && lead <= 0xEF) length = 3, low = lead == 0xE0 ? 0xA0 : 0x80, high = lead == 0xED ? 0x9F : 0xBF;
-  else if (lead >= 0xF0 && lead <= 0xF4) length = 4, low = lead == 0xF0 ? 0x90 : 0x80, high = lead == 0xF4 ? 0x8F : 0xBF;
-  else return 0;
-  if (text.size() < length) return 0;
-  for (std::size_t i = 1; i < length; ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c < (i == 1 ? low : 0x80) || c > (i == 1 ? high : 0xBF)) return 0;
-  }
-  return length;
-}
 
 // Error bodies are whatever the server sent: the text kept for last_error, logs and JSON output
 // is one line of valid UTF-8 (invalid bytes become U+FFFD, control characters spaces), cut
