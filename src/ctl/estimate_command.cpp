@@ -41,8 +41,8 @@ struct estimate_run {
   double total_cu = 0;
   std::int64_t priced = 0;
   std::int64_t gone = 0;  // no longer queued when their turn came
-  std::vector<row_failure> failures;
-  std::optional<std::string> stopped;  // an error that concerns every row (credentials, credits)
+  std::vector<row_failure> failures{};
+  std::optional<std::string> stopped{};  // an error that concerns every row (credentials, credits)
 };
 
 asio::awaitable<void> wait_until(std::chrono::steady_clock::time_point at) {

@@ -8,7 +8,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/url.hpp>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -23,6 +22,7 @@
 #include "soundtrackd/http/client.hpp"
 #include "soundtrackd/http/dashboard.hpp"
 #include "soundtrackd/http/status_server.hpp"
+#include "soundtrackd/http/url.hpp"
 #include "soundtrackd/queue/job_api.hpp"
 #include "soundtrackd/queue/scheduler.hpp"
 #include "soundtrackd/scenario/api_client.hpp"
@@ -45,17 +45,6 @@ struct options {
   bool exit_when_idle = false;
   bool check_config = false;
 };
-
-// "https://api.cloud.scenario.com:443": the only origin that ever sees the credentials.
-std::string origin_of(const std::string& base_url) {
-  auto url = boost::urls::parse_uri(base_url);
-  if (!url) return {};
-  std::string scheme(url->scheme());
-  std::string host(url->host());
-  for (auto& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  std::string port = url->has_port() ? std::string(url->port()) : (scheme == "https" ? "443" : "80");
-  return scheme + "://" + host + ":" + port;
-}
 
 // The status server's bearer token: the file's first line. Never logged.
 std::string read_token(const std::string& path) {
@@ -154,7 +143,13 @@ int run_daemon(const options& opt) {
   http_options.connect_timeout = cfg.api.connect_timeout;
   http_options.max_connections_per_host = cfg.api.max_connections;
   http_options.authorization = config::basic_authorization(*creds);
-  http_options.authorization_origin = origin_of(cfg.api.base_url);
+  // The only origin that ever sees the credentials.
+  auto api_origin = http::parse_url(cfg.api.base_url);
+  if (!api_origin) {
+    log->critical("api.base_url: {}", api_origin.error_message());
+    return exit_usage;
+  }
+  http_options.authorization_origin = api_origin->origin();
   std::unique_ptr<http::client> http_client;
   try {
     http_client = std::make_unique<http::client>(io.get_executor(), http_options);
