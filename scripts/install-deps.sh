@@ -16,6 +16,17 @@ packages=(
   clang libclang-rt-14-dev clang-tidy clang-format
 )
 
+# ChromeDriver reaches Chromium's DevTools at "localhost": a minimal root (debootstrap,
+# mmdebstrap) has no /etc/hosts, which every installed Debian system has.
+if ! getent hosts localhost >/dev/null; then
+  if [ "$(id -u)" -eq 0 ]; then
+    printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >> /etc/hosts
+    echo "install-deps: added localhost to /etc/hosts (it had none)"
+  else
+    echo "install-deps: 'localhost' does not resolve; the browser test will be skipped" >&2
+  fi
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
