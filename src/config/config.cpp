@@ -28,8 +28,7 @@ struct unit {
   double factor;  // milliseconds or bytes
 };
 
-constexpr std::array<unit, 5> duration_units{
-    {{"ms", 1}, {"s", 1e3}, {"m", 60e3}, {"h", 3600e3}, {"d", 86400e3}}};
+constexpr std::array<unit, 5> duration_units{{{"ms", 1}, {"s", 1e3}, {"m", 60e3}, {"h", 3600e3}, {"d", 86400e3}}};
 
 constexpr std::array<unit, 9> size_units{{{"B", 1},
                                           {"KiB", 0x1p10},
@@ -67,8 +66,7 @@ std::optional<leading_number> read_leading_number(std::string_view text) {
   std::size_t length = 0;
   while (length < text.size() && (is_digit(text[length]) || text[length] == '.')) ++length;
   double value = 0;
-  auto [end, ec] =
-      std::from_chars(text.data(), text.data() + length, value, std::chars_format::fixed);
+  auto [end, ec] = std::from_chars(text.data(), text.data() + length, value, std::chars_format::fixed);
   if (length == 0 || ec != std::errc{} || end != text.data() + length) return std::nullopt;
   return leading_number{value, length};
 }
@@ -88,8 +86,7 @@ std::optional<double> unit_factor(const std::array<unit, N>& units, std::string_
 
 // Shared by string and bare-number values, so `30` and `"30"` get the same advice.
 std::string missing_duration_unit(std::string_view shown, std::string_view number) {
-  return std::string(shown) + " needs a unit: ms, s, m, h or d (e.g. \"" + std::string(number) +
-         "s\")";
+  return std::string(shown) + " needs a unit: ms, s, m, h or d (e.g. \"" + std::string(number) + "s\")";
 }
 
 // ---- The parsed document ---------------------------------------------------------------
@@ -101,16 +98,26 @@ std::string dotted(std::string_view section, std::string_view name) {
 
 std::string_view type_name(const toml::node& node) {
   switch (node.type()) {
-    case toml::node_type::table: return "table";
-    case toml::node_type::array: return "array";
-    case toml::node_type::string: return "string";
-    case toml::node_type::integer: return "integer";
-    case toml::node_type::floating_point: return "float";
-    case toml::node_type::boolean: return "boolean";
-    case toml::node_type::date: return "date";
-    case toml::node_type::time: return "time";
-    case toml::node_type::date_time: return "date-time";
-    case toml::node_type::none: break;
+    case toml::node_type::table:
+      return "table";
+    case toml::node_type::array:
+      return "array";
+    case toml::node_type::string:
+      return "string";
+    case toml::node_type::integer:
+      return "integer";
+    case toml::node_type::floating_point:
+      return "float";
+    case toml::node_type::boolean:
+      return "boolean";
+    case toml::node_type::date:
+      return "date";
+    case toml::node_type::time:
+      return "time";
+    case toml::node_type::date_time:
+      return "date-time";
+    case toml::node_type::none:
+      break;
   }
   return "nothing";
 }
@@ -136,8 +143,8 @@ std::size_t typo_distance(std::string_view a, std::string_view b) {
 result<toml::table> parse_document(std::string_view text, std::string_view source) {
   auto syntax_error = [source](const toml::parse_error& e) {
     const auto& at = e.source().begin;
-    return error{std::string(source) + ":" + std::to_string(at.line) + ":" +
-                 std::to_string(at.column) + ": " + std::string(e.description())};
+    return error{std::string(source) + ":" + std::to_string(at.line) + ":" + std::to_string(at.column) + ": " +
+                 std::string(e.description())};
   };
 #if TOML_EXCEPTIONS
   try {
@@ -158,8 +165,7 @@ result<toml::table> parse_document(std::string_view text, std::string_view sourc
 // returned one by one, so one --check-config run shows all of them.
 class document_reader {
  public:
-  document_reader(const toml::table& root, std::string_view source)
-      : root_(root), source_(source) {}
+  document_reader(const toml::table& root, std::string_view source) : root_(root), source_(source) {}
 
   // Subsequent reads look in [section].
   void enter(std::string_view section);
@@ -194,12 +200,9 @@ class document_reader {
 
   const toml::node* find(std::string_view key);
   void fail_type(std::string_view key, std::string_view expected, const toml::node& node);
-  void fail_at(std::uint32_t line, std::string text) {
-    problems_.push_back({line, std::move(text)});
-  }
+  void fail_at(std::uint32_t line, std::string text) { problems_.push_back({line, std::move(text)}); }
   bool is_known(std::string_view section, std::string_view name) const;
-  std::string unknown_message(std::string_view kind, std::string_view section,
-                              std::string_view name) const;
+  std::string unknown_message(std::string_view kind, std::string_view section, std::string_view name) const;
 
   const toml::table& root_;
   std::string source_;
@@ -219,8 +222,7 @@ void document_reader::enter(std::string_view section) {
   lines_.emplace(section_, it->first.source().begin.line);
   table_ = it->second.as_table();
   if (!table_)
-    fail(section_, section_ + " must be a table ([" + section_ + "]), got " +
-                       std::string(type_name(it->second)));
+    fail(section_, section_ + " must be a table ([" + section_ + "]), got " + std::string(type_name(it->second)));
 }
 
 const toml::node* document_reader::find(std::string_view key) {
@@ -232,8 +234,7 @@ const toml::node* document_reader::find(std::string_view key) {
   return &it->second;
 }
 
-void document_reader::fail_type(std::string_view key, std::string_view expected,
-                                const toml::node& node) {
+void document_reader::fail_type(std::string_view key, std::string_view expected, const toml::node& node) {
   const std::string name = dotted(section_, key);
   fail(name, name + " must be " + std::string(expected) + ", got " + std::string(type_name(node)));
 }
@@ -345,8 +346,7 @@ void document_reader::report_unknown_keys() {
   for (auto&& [section, node] : root_) {
     const auto* table = node.as_table();
     if (!is_known("", section.str())) {
-      fail_at(section.source().begin.line,
-              unknown_message(table ? "section" : "key", "", section.str()));
+      fail_at(section.source().begin.line, unknown_message(table ? "section" : "key", "", section.str()));
       continue;
     }
     if (!table) continue;  // enter() has reported it
@@ -365,8 +365,7 @@ void document_reader::fail(std::initializer_list<std::string_view> keys, std::st
 
 std::string document_reader::message() const {
   std::vector<problem> sorted = problems_;
-  std::stable_sort(sorted.begin(), sorted.end(),
-                   [](const problem& a, const problem& b) { return a.line < b.line; });
+  std::stable_sort(sorted.begin(), sorted.end(), [](const problem& a, const problem& b) { return a.line < b.line; });
   std::string text;
   for (const auto& p : sorted) {
     if (!text.empty()) text += '\n';
@@ -427,18 +426,14 @@ void read_sections(document_reader& r, config& cfg) {
 void check_base_url(const std::string& url, document_reader& r) {
   constexpr std::string_view key = "api.base_url";
   auto parsed = boost::urls::parse_uri(url);
-  if (!parsed)
-    return r.fail(key,
-                  "api.base_url " + in_quotes(url) + " is not a URL: " + parsed.error().message());
+  if (!parsed) return r.fail(key, "api.base_url " + in_quotes(url) + " is not a URL: " + parsed.error().message());
   const auto scheme = parsed->scheme_id();
-  if ((scheme != boost::urls::scheme::http && scheme != boost::urls::scheme::https) ||
-      parsed->encoded_host().empty())
+  if ((scheme != boost::urls::scheme::http && scheme != boost::urls::scheme::https) || parsed->encoded_host().empty())
     return r.fail(key, "api.base_url " + in_quotes(url) + " must be an http:// or https:// URL");
   // Requests append a path and ?projectId=; credentials come only from the credential files
   // or the environment, never from the config file.
   if (parsed->has_userinfo() || parsed->has_query() || parsed->has_fragment())
-    r.fail(key,
-           "api.base_url " + in_quotes(url) + " must not carry user info, a query or a fragment");
+    r.fail(key, "api.base_url " + in_quotes(url) + " must not carry user info, a query or a fragment");
 }
 
 bool parse_port(std::string_view text) {
@@ -449,11 +444,14 @@ bool parse_port(std::string_view text) {
 
 bool is_loopback(const boost::urls::authority_view& authority) {
   switch (authority.host_type()) {
-    case boost::urls::host_type::ipv4: return authority.host_ipv4_address().is_loopback();
-    case boost::urls::host_type::ipv6: return authority.host_ipv6_address().is_loopback();
+    case boost::urls::host_type::ipv4:
+      return authority.host_ipv4_address().is_loopback();
+    case boost::urls::host_type::ipv6:
+      return authority.host_ipv6_address().is_loopback();
     case boost::urls::host_type::name:
       return boost::urls::grammar::ci_is_equal(authority.host_name(), "localhost");
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -470,10 +468,9 @@ void check_listen(const server_config& server, document_reader& r) {
                            "or \"\" to disable the server");
   // The API can enqueue work that costs money: beyond this host it must be authenticated.
   if (!is_loopback(*authority) && server.token_file.empty())
-    r.fail({key, "server.token_file"},
-           "server.listen " + server.listen +
-               " is not loopback: set server.token_file to a file holding the bearer token "
-               "clients must send");
+    r.fail({key, "server.token_file"}, "server.listen " + server.listen +
+                                           " is not loopback: set server.token_file to a file holding the bearer token "
+                                           "clients must send");
 }
 
 void validate(const config& cfg, document_reader& r) {
@@ -481,64 +478,53 @@ void validate(const config& cfg, document_reader& r) {
   if (cfg.api.model.empty()) r.fail("api.model", "api.model must not be empty");
   check_base_url(cfg.api.base_url, r);
 
-  const std::pair<std::string_view, int> counts[] = {
-      {"api.max_connections", cfg.api.max_connections},
-      {"queue.max_running", cfg.queue.max_running},
-      {"queue.max_attempts", cfg.queue.max_attempts},
-      {"server.max_connections", cfg.server.max_connections}};
+  const std::pair<std::string_view, int> counts[] = {{"api.max_connections", cfg.api.max_connections},
+                                                     {"queue.max_running", cfg.queue.max_running},
+                                                     {"queue.max_attempts", cfg.queue.max_attempts},
+                                                     {"server.max_connections", cfg.server.max_connections}};
   for (const auto& [key, value] : counts)
-    if (value < 1)
-      r.fail(key, std::string(key) + " must be at least 1, got " + std::to_string(value));
+    if (value < 1) r.fail(key, std::string(key) + " must be at least 1, got " + std::to_string(value));
 
   // Written as !(x > 0) so that nan is rejected too.
   if (!(cfg.api.max_requests_per_second > 0))
     r.fail("api.max_requests_per_second",
-           "api.max_requests_per_second must be greater than 0, got " +
-               number_text(cfg.api.max_requests_per_second));
+           "api.max_requests_per_second must be greater than 0, got " + number_text(cfg.api.max_requests_per_second));
   if (!(cfg.queue.spend_limit_cu >= 0))
-    r.fail("queue.spend_limit_cu", "queue.spend_limit_cu must be 0 (no limit) or more, got " +
-                                       number_text(cfg.queue.spend_limit_cu));
+    r.fail("queue.spend_limit_cu",
+           "queue.spend_limit_cu must be 0 (no limit) or more, got " + number_text(cfg.queue.spend_limit_cu));
 
-  const std::pair<std::string_view, duration> durations[] = {
-      {"api.connect_timeout", cfg.api.connect_timeout},
-      {"api.request_timeout", cfg.api.request_timeout},
-      {"api.download_timeout", cfg.api.download_timeout},
-      {"queue.poll_interval", cfg.queue.poll_interval},
-      {"queue.poll_interval_max", cfg.queue.poll_interval_max},
-      {"queue.job_timeout", cfg.queue.job_timeout},
-      {"queue.retry_backoff", cfg.queue.retry_backoff},
-      {"queue.retry_backoff_max", cfg.queue.retry_backoff_max},
-      {"queue.scan_interval", cfg.queue.scan_interval},
-      {"queue.shutdown_grace", cfg.queue.shutdown_grace},
-      {"server.read_timeout", cfg.server.read_timeout},
-      {"server.idle_timeout", cfg.server.idle_timeout}};
+  const std::pair<std::string_view, duration> durations[] = {{"api.connect_timeout", cfg.api.connect_timeout},
+                                                             {"api.request_timeout", cfg.api.request_timeout},
+                                                             {"api.download_timeout", cfg.api.download_timeout},
+                                                             {"queue.poll_interval", cfg.queue.poll_interval},
+                                                             {"queue.poll_interval_max", cfg.queue.poll_interval_max},
+                                                             {"queue.job_timeout", cfg.queue.job_timeout},
+                                                             {"queue.retry_backoff", cfg.queue.retry_backoff},
+                                                             {"queue.retry_backoff_max", cfg.queue.retry_backoff_max},
+                                                             {"queue.scan_interval", cfg.queue.scan_interval},
+                                                             {"queue.shutdown_grace", cfg.queue.shutdown_grace},
+                                                             {"server.read_timeout", cfg.server.read_timeout},
+                                                             {"server.idle_timeout", cfg.server.idle_timeout}};
   for (const auto& [key, value] : durations)
     if (value <= duration::zero()) r.fail(key, std::string(key) + " must be longer than 0");
 
-  auto check_order = [&r](std::string_view low_key, duration low, std::string_view high_key,
-                          duration high) {
+  auto check_order = [&r](std::string_view low_key, duration low, std::string_view high_key, duration high) {
     if (low > high)
-      r.fail({low_key, high_key}, std::string(low_key) + " (" + format_duration(low) +
-                                      ") must not be longer than " + std::string(high_key) + " (" +
-                                      format_duration(high) + ")");
+      r.fail({low_key, high_key}, std::string(low_key) + " (" + format_duration(low) + ") must not be longer than " +
+                                      std::string(high_key) + " (" + format_duration(high) + ")");
   };
-  check_order("queue.poll_interval", cfg.queue.poll_interval, "queue.poll_interval_max",
-              cfg.queue.poll_interval_max);
-  check_order("queue.retry_backoff", cfg.queue.retry_backoff, "queue.retry_backoff_max",
-              cfg.queue.retry_backoff_max);
+  check_order("queue.poll_interval", cfg.queue.poll_interval, "queue.poll_interval_max", cfg.queue.poll_interval_max);
+  check_order("queue.retry_backoff", cfg.queue.retry_backoff, "queue.retry_backoff_max", cfg.queue.retry_backoff_max);
 
   check_listen(cfg.server, r);
 
-  if (std::find(log_level_names.begin(), log_level_names.end(), cfg.log.level) ==
-      log_level_names.end()) {
+  if (std::find(log_level_names.begin(), log_level_names.end(), cfg.log.level) == log_level_names.end()) {
     std::string names;
-    for (std::string_view name : log_level_names)
-      names += (names.empty() ? "" : ", ") + std::string(name);
+    for (std::string_view name : log_level_names) names += (names.empty() ? "" : ", ") + std::string(name);
     r.fail("log.level", "log.level " + in_quotes(cfg.log.level) + " must be one of " + names);
   }
   if (cfg.log.format != "text" && cfg.log.format != "json")
-    r.fail("log.format",
-           "log.format " + in_quotes(cfg.log.format) + " must be \"text\" or \"json\"");
+    r.fail("log.format", "log.format " + in_quotes(cfg.log.format) + " must be \"text\" or \"json\"");
 }
 
 // ---- Files -----------------------------------------------------------------------------
@@ -560,8 +546,7 @@ file_contents read_whole_file(const std::string& path) {
   file_contents contents;
   std::array<char, 8192> buffer;
   std::size_t n = 0;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), file.get())) > 0)
-    contents.text.append(buffer.data(), n);
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), file.get())) > 0) contents.text.append(buffer.data(), n);
   if (std::ferror(file.get())) contents.error = errno;
   return contents;
 }
@@ -586,9 +571,7 @@ result<duration> parse_duration(std::string_view text) {
       return not_a_duration();
     }
     const auto factor = unit_factor(duration_units, unit_name);
-    if (!factor)
-      return error{in_quotes(text) + ": unknown unit " + in_quotes(unit_name) +
-                   ": use ms, s, m, h or d"};
+    if (!factor) return error{in_quotes(text) + ": unknown unit " + in_quotes(unit_name) + ": use ms, s, m, h or d"};
     rest.remove_prefix(unit_name.size());
     total_ms += number->value * *factor;
   }
@@ -598,8 +581,7 @@ result<duration> parse_duration(std::string_view text) {
 
 result<std::uint64_t> parse_size(std::string_view text) {
   const auto number = read_leading_number(text);
-  if (!number)
-    return error{in_quotes(text) + " is not a size: write a number and a unit, e.g. \"512MiB\""};
+  if (!number) return error{in_quotes(text) + " is not a size: write a number and a unit, e.g. \"512MiB\""};
   const std::string_view unit_name = text.substr(number->length);
   double factor = 1;  // a bare number counts bytes
   if (!unit_name.empty()) {
@@ -637,8 +619,7 @@ result<loaded_config> load_config(const std::string& path) {
     return error{"config file " + file + " not found"};
   }
   if (contents.error != 0)
-    return error{"cannot read config file " + file + ": " +
-                 std::generic_category().message(contents.error)};
+    return error{"cannot read config file " + file + ": " + std::generic_category().message(contents.error)};
   auto parsed = parse_config(contents.text, file);
   if (!parsed) return error{parsed.error_message()};
   return loaded_config{std::move(*parsed), file};

@@ -78,8 +78,10 @@ std::optional<credentials> find_credentials() {
     credential_file key = read_credential_file(std::filesystem::path(dir) / key_file_name);
     credential_file secret = read_credential_file(std::filesystem::path(dir) / secret_file_name);
     if (key.problem.empty() && secret.problem.empty()) {
-      credentials found{std::move(key.value), std::move(secret.value),
-                        "credential files in $CREDENTIALS_DIRECTORY (" + dir + ")", {}};
+      credentials found{std::move(key.value),
+                        std::move(secret.value),
+                        "credential files in $CREDENTIALS_DIRECTORY (" + dir + ")",
+                        {}};
       for (auto* warning : {&key.warning, &secret.warning})
         if (!warning->empty()) found.warnings.push_back(std::move(*warning));
       return found;

@@ -101,8 +101,7 @@ int run_daemon(const options& opt) {
   auto creds = config::find_credentials();
   if (opt.check_config) {
     std::cout << "config OK (" << loaded->source << ")\n"
-              << (creds ? "credentials: " + creds->source : config::missing_credentials_message())
-              << "\n";
+              << (creds ? "credentials: " + creds->source : config::missing_credentials_message()) << "\n";
     if (creds)
       for (const auto& warning : creds->warnings) std::cout << "warning: " << warning << "\n";
     return exit_ok;
@@ -111,8 +110,8 @@ int run_daemon(const options& opt) {
     log->critical("{}", config::missing_credentials_message());
     return exit_usage;
   }
-  log->info("soundtrackd {} starting; config from {}; credentials from {}", SOUNDTRACKD_VERSION,
-            loaded->source, creds->source);
+  log->info("soundtrackd {} starting; config from {}; credentials from {}", SOUNDTRACKD_VERSION, loaded->source,
+            creds->source);
   for (const auto& warning : creds->warnings) log->warn("{}", warning);
 
   ::umask(0007);  // operators in the service's group share the database files
@@ -158,8 +157,8 @@ int run_daemon(const options& opt) {
     return exit_usage;
   }
   auto& http = *http_client;
-  scenario::api_client api(http, {cfg.api.base_url, cfg.api.model, cfg.api.project_id, cfg.api.request_timeout,
-                                  cfg.api.download_timeout});
+  scenario::api_client api(
+      http, {cfg.api.base_url, cfg.api.model, cfg.api.project_id, cfg.api.request_timeout, cfg.api.download_timeout});
   queue::scheduler scheduler(io.get_executor(), store_thread, api,
                              {cfg.queue, cfg.storage, cfg.api.max_requests_per_second,
                               staging_dir_for(cfg.database.path), opt.exit_when_idle, cfg.database.path},
@@ -178,13 +177,15 @@ int run_daemon(const options& opt) {
   if (!cfg.server.listen.empty()) {
     try {
       const db::queue_database_options api_db_options{.migrate = false};
-      api_reads_db = std::make_unique<queue::api_connection>(db::open_queue_database(cfg.database.path, api_db_options));
-      api_writes_db = std::make_unique<queue::api_connection>(db::open_queue_database(cfg.database.path, api_db_options));
+      api_reads_db =
+          std::make_unique<queue::api_connection>(db::open_queue_database(cfg.database.path, api_db_options));
+      api_writes_db =
+          std::make_unique<queue::api_connection>(db::open_queue_database(cfg.database.path, api_db_options));
       api_writes_db->db.busy_poll(std::chrono::seconds(10));  // inserts must not starve beside the scheduler's commits
       api_reads = std::make_unique<queue::api_thread>(*api_reads_db, log);
       api_writes = std::make_unique<queue::api_thread>(*api_writes_db, log);
-      api_routes = std::make_unique<queue::job_api>(io.get_executor(), *api_reads, *api_writes,
-                                                    [&scheduler] { return scheduler.stats(); }, log);
+      api_routes = std::make_unique<queue::job_api>(
+          io.get_executor(), *api_reads, *api_writes, [&scheduler] { return scheduler.stats(); }, log);
       auto routes = std::make_shared<http::router>();
       api_routes->add_routes(*routes);
       http::add_dashboard_routes(*routes);

@@ -4,10 +4,10 @@
 #include <algorithm>
 #include <chrono>
 #include <climits>
-#include <functional>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <stdexcept>
 #include <string_view>
 #include <thread>

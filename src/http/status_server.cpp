@@ -6,7 +6,6 @@
 #include <openssl/evp.h>
 
 #include <array>
-#include <charconv>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -19,6 +18,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/parse_path.hpp>
+#include <charconv>
 #include <list>
 #include <stdexcept>
 
@@ -37,8 +37,7 @@ constexpr std::string_view token_cookie = "soundtrackd_token";
 
 tcp::endpoint parse_listen(const std::string& listen) {
   auto authority = boost::urls::parse_authority(listen);
-  if (!authority || !authority->has_port())
-    throw std::runtime_error("server.listen '" + listen + "' is not host:port");
+  if (!authority || !authority->has_port()) throw std::runtime_error("server.listen '" + listen + "' is not host:port");
   boost::system::error_code ec;
   std::string host(authority->host_address());
   if (host == "localhost") host = "127.0.0.1";
@@ -85,7 +84,9 @@ std::string_view cookie_value(std::string_view cookies, std::string_view name) {
 }
 
 // "application/json; charset=utf-8" -> true.
-bool is_json_content_type(std::string_view value) { return iequals(trim(value.substr(0, value.find(';'))), "application/json"); }
+bool is_json_content_type(std::string_view value) {
+  return iequals(trim(value.substr(0, value.find(';'))), "application/json");
+}
 
 // The host[:port] of an Origin header ("http://127.0.0.1:8080"), "" when it has none ("null").
 std::string_view origin_authority(std::string_view origin) {
@@ -237,7 +238,11 @@ struct status_server::impl : std::enable_shared_from_this<impl> {
 
   impl(asio::any_io_executor ex, tcp::endpoint endpoint, std::string t, std::shared_ptr<const router> r,
        server_limits l, logger_ptr lg)
-      : acceptor(ex), token(std::move(t)), token_digest(sha256_of(token)), routes(std::move(r)), limits(l),
+      : acceptor(ex),
+        token(std::move(t)),
+        token_digest(sha256_of(token)),
+        routes(std::move(r)),
+        limits(l),
         log(std::move(lg)) {
     boost::system::error_code ec;
     acceptor.open(endpoint.protocol(), ec);
@@ -329,8 +334,8 @@ struct status_server::impl : std::enable_shared_from_this<impl> {
           reply = json_error(431, "request header larger than " + std::to_string(limits.max_header_bytes) + " bytes");
         else if (ec == bhttp::error::body_limit)
           reply = json_error(413, "request body larger than " + std::to_string(limits.max_body_bytes) + " bytes");
-        else if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() && ec != bhttp::error::end_of_stream &&
-                 ec != bhttp::error::partial_message)
+        else if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
+                 ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message)
           reply = json_error(400, "malformed HTTP request: " + ec.message());
         if (reply) co_await write_reply(stream, *reply, false, 11, false);
         break;
@@ -357,7 +362,8 @@ struct status_server::impl : std::enable_shared_from_this<impl> {
     if (!request.target.starts_with('/')) co_return json_error(400, "the request target must be a path");
     const bool session = request.path() == "/v1/session";  // the server's own route: it holds the token
     auto match = session ? router::match{} : routes->find(request.method, request.path());
-    if (session && request.method != "POST") co_return json_error(405, "method " + request.method + " is not allowed on /v1/session");
+    if (session && request.method != "POST")
+      co_return json_error(405, "method " + request.method + " is not allowed on /v1/session");
     if (!session && !match.handler) {
       if (match.path_known)
         co_return json_error(405, "method " + request.method + " is not allowed on " + std::string(request.path()));

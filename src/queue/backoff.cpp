@@ -7,8 +7,8 @@ namespace soundtrackd::queue {
 
 duration backoff_delay(duration base, duration max, int failures, double random01) {
   const int exponent = std::clamp(failures - 1, 0, 30);  // 2^30 x base is past any max
-  const double ceiling = std::min(static_cast<double>(max.count()),
-                                  static_cast<double>(base.count()) * std::ldexp(1.0, exponent));
+  const double ceiling =
+      std::min(static_cast<double>(max.count()), static_cast<double>(base.count()) * std::ldexp(1.0, exponent));
   return duration(static_cast<duration::rep>(ceiling * std::clamp(random01, 0.0, 1.0)));
 }
 

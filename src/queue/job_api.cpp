@@ -28,7 +28,7 @@ using http::server_request;
 namespace {
 
 constexpr std::int64_t max_page = 1000;
-constexpr double recent_window_seconds = 600;      // a batch's rate: rows finished in the last 10 minutes
+constexpr double recent_window_seconds = 600;  // a batch's rate: rows finished in the last 10 minutes
 constexpr double throughput_window_seconds = 6 * 3600;
 
 constexpr std::string_view all_statuses = "queued, submitting, running, downloading, succeeded, failed or cancelled";
@@ -188,10 +188,9 @@ asio::awaitable<server_reply> job_api::list_jobs(const server_request& request) 
   auto [rows, total] = co_await reads_.run(read);
   json::array jobs;
   for (const auto& row : rows) jobs.push_back(db::summary_json(row));
-  co_return json_reply(200, json::object{{"jobs", std::move(jobs)},
-                                         {"total", total},
-                                         {"limit", filter.limit},
-                                         {"offset", filter.offset}});
+  co_return json_reply(
+      200,
+      json::object{{"jobs", std::move(jobs)}, {"total", total}, {"limit", filter.limit}, {"offset", filter.offset}});
 }
 
 asio::awaitable<server_reply> job_api::get_job(const server_request& request) {
@@ -269,8 +268,7 @@ asio::awaitable<void> job_api::flush_inserts() {
   flushing_ = false;
 }
 
-asio::awaitable<server_reply> job_api::write_row(const server_request& request, row_write write,
-                                                 std::string refusal) {
+asio::awaitable<server_reply> job_api::write_row(const server_request& request, row_write write, std::string refusal) {
   auto id = path_id(request);
   if (!id) co_return no_job(request);
   auto task = [id = *id, write = std::move(write)](api_connection& c) { return write(c, id, now_epoch()); };
@@ -306,8 +304,7 @@ asio::awaitable<server_reply> job_api::set_priority(const server_request& reques
   const auto* fields = ec ? nullptr : body.if_object();
   const auto* given = fields ? fields->if_contains("priority") : nullptr;
   if (!path_id(request)) co_return no_job(request);
-  if (!given || !given->is_int64())
-    co_return json_error(400, "the body must be {\"priority\": <integer>}", "priority");
+  if (!given || !given->is_int64()) co_return json_error(400, "the body must be {\"priority\": <integer>}", "priority");
   row_write change = [priority = given->get_int64()](api_connection& c, std::int64_t id, epoch_seconds now) {
     auto status = c.admin.set_priority(id, priority, api_note("changed", now), now);
     return row_change{status, status == db::job_status::queued, c.admin.get(id)};
@@ -322,7 +319,8 @@ asio::awaitable<server_reply> job_api::audio(const server_request& request) {
   std::optional<std::int64_t> asset_id;
   if (request.params.count("asset_id")) {
     asset_id = path_id(request, "asset_id");
-    if (!asset_id) co_return json_error(404, "job " + std::to_string(*id) + " has no asset " + request.params.at("asset_id"));
+    if (!asset_id)
+      co_return json_error(404, "job " + std::to_string(*id) + " has no asset " + request.params.at("asset_id"));
   }
   auto find = [id = *id, asset_id](api_connection& c) {
     auto asset = c.admin.find_asset(id, asset_id);
@@ -332,7 +330,8 @@ asio::awaitable<server_reply> job_api::audio(const server_request& request) {
   auto [asset, job] = co_await reads_.run(find);
   if (!asset) {
     if (!job) co_return no_job(request);
-    if (asset_id) co_return json_error(404, "job " + std::to_string(*id) + " has no asset " + std::to_string(*asset_id));
+    if (asset_id)
+      co_return json_error(404, "job " + std::to_string(*id) + " has no asset " + std::to_string(*asset_id));
     co_return json_error(404, "job " + std::to_string(*id) + " has no stored audio yet");
   }
 
@@ -360,7 +359,8 @@ asio::awaitable<server_reply> job_api::audio(const server_request& request) {
       reply.headers.emplace_back("Content-Range", "bytes " + std::to_string(range.first) + "-" +
                                                       std::to_string(range.last) + "/" + std::to_string(size));
       break;
-    case http::range_kind::none: break;
+    case http::range_kind::none:
+      break;
   }
   const std::uint64_t end = size == 0 ? 0 : range.last + 1;
   auto source = std::make_shared<audio_source>(audio_source{reads_, asset->id, range.first, end});
@@ -388,8 +388,10 @@ asio::awaitable<server_reply> job_api::overview(const server_request&) {
     }
     const double rate = static_cast<double>(b.finished_recently) / (recent_window_seconds / 60);
     json::value eta = nullptr;
-    if (done == total) eta = 0;
-    else if (rate > 0) eta = std::round(static_cast<double>(total - done) / rate * 60);
+    if (done == total)
+      eta = 0;
+    else if (rate > 0)
+      eta = std::round(static_cast<double>(total - done) / rate * 60);
     batches.push_back(json::object{{"batch", b.batch},
                                    {"counts", counts_json(b.counts)},
                                    {"total", total},
@@ -412,14 +414,15 @@ asio::awaitable<server_reply> job_api::overview(const server_request&) {
   json::value reason = nullptr;
   if (!stats.paused_reason.empty()) reason = stats.paused_reason;
   co_return json_reply(
-      200, json::object{{"counts", counts_json(view.counts.counts.by_status)},
-                        {"batches", std::move(batches)},
-                        {"throughput", std::move(throughput)},
-                        {"queue_lag_seconds", view.oldest_due_since ? std::max(0.0, now - *view.oldest_due_since) : 0.0},
-                        {"rate_limit_waits", stats.rate_limit_waits},
-                        {"retries", stats.retries},
-                        {"health", json::object{{"ok", stats.paused_reason.empty()}, {"reason", std::move(reason)}}},
-                        {"now", now}});
+      200,
+      json::object{{"counts", counts_json(view.counts.counts.by_status)},
+                   {"batches", std::move(batches)},
+                   {"throughput", std::move(throughput)},
+                   {"queue_lag_seconds", view.oldest_due_since ? std::max(0.0, now - *view.oldest_due_since) : 0.0},
+                   {"rate_limit_waits", stats.rate_limit_waits},
+                   {"retries", stats.retries},
+                   {"health", json::object{{"ok", stats.paused_reason.empty()}, {"reason", std::move(reason)}}},
+                   {"now", now}});
 }
 
 }  // namespace soundtrackd::queue

@@ -18,11 +18,16 @@ constexpr duration min_rate_limit_delay = std::chrono::seconds(1);
 
 std::string verb(step s) {
   switch (s) {
-    case step::submit: return "submitting";
-    case step::poll: return "polling";
-    case step::asset: return "fetching the asset";
-    case step::download: return "downloading";
-    case step::store: return "storing";
+    case step::submit:
+      return "submitting";
+    case step::poll:
+      return "polling";
+    case step::asset:
+      return "fetching the asset";
+    case step::download:
+      return "downloading";
+    case step::store:
+      return "storing";
   }
   return "working";
 }
@@ -31,11 +36,16 @@ std::string verb(step s) {
 
 std::string_view to_string(step s) {
   switch (s) {
-    case step::submit: return "submit";
-    case step::poll: return "poll";
-    case step::asset: return "asset";
-    case step::download: return "download";
-    case step::store: return "store";
+    case step::submit:
+      return "submit";
+    case step::poll:
+      return "poll";
+    case step::asset:
+      return "asset";
+    case step::download:
+      return "download";
+    case step::store:
+      return "store";
   }
   return "unknown";
 }
@@ -60,12 +70,18 @@ action job_fsm::start() const { return resume_phase(); }
 
 action job_fsm::resume_phase() const {
   switch (phase_) {
-    case phase::submitting: return {action_kind::submit};
-    case phase::polling: return {action_kind::poll};
-    case phase::resolving: return {action_kind::resolve_assets};
-    case phase::downloading: return {action_kind::download};
-    case phase::storing: return {action_kind::store};
-    case phase::done: break;
+    case phase::submitting:
+      return {action_kind::submit};
+    case phase::polling:
+      return {action_kind::poll};
+    case phase::resolving:
+      return {action_kind::resolve_assets};
+    case phase::downloading:
+      return {action_kind::download};
+    case phase::storing:
+      return {action_kind::store};
+    case phase::done:
+      break;
   }
   return {action_kind::fail, {}, "internal error: job already finished"};
 }
@@ -75,39 +91,38 @@ bool job_fsm::past_deadline(epoch_seconds now) const {
 }
 
 action job_fsm::timed_out() const {
-  return {action_kind::fail, {},
-          "remote job " + remote_job_id_ + " did not finish within " +
-              format_duration(policy_.job_timeout) +
+  return {action_kind::fail,
+          {},
+          "remote job " + remote_job_id_ + " did not finish within " + format_duration(policy_.job_timeout) +
               " (job_timeout); stopped tracking it, it may still finish and be billed"};
 }
 
 action job_fsm::step_failed(step s, int& failures, const scenario::api_error& error, double random01) {
   if (error.kind == error_kind::rate_limited) {
     auto delay = error.retry_after.value_or(
-        std::max(min_rate_limit_delay,
-                 backoff_delay(policy_.retry_backoff, policy_.retry_backoff_max, 1, random01)));
-    return {action_kind::retry, delay,
-            error.message + " (rate limited, retrying in " + format_duration(delay) + ")", s};
+        std::max(min_rate_limit_delay, backoff_delay(policy_.retry_backoff, policy_.retry_backoff_max, 1, random01)));
+    return {action_kind::retry, delay, error.message + " (rate limited, retrying in " + format_duration(delay) + ")",
+            s};
   }
   if (error.kind == error_kind::global) {
     if (s == step::submit) return {action_kind::pause, {}, error.message, s};
     // A remote job already runs: keep tracking it, at no cost to its budget.
     auto delay = error.retry_after.value_or(policy_.retry_backoff);
-    return {action_kind::retry, delay,
-            error.message + " (queue paused, retrying in " + format_duration(delay) + ")", s};
+    return {action_kind::retry, delay, error.message + " (queue paused, retrying in " + format_duration(delay) + ")",
+            s};
   }
   ++failures;
   if (failures >= policy_.max_attempts) {
     phase_ = phase::done;
-    return {action_kind::fail, {},
-            "gave up " + verb(s) + " after " + std::to_string(failures) +
-                " consecutive failures: " + error.message};
+    return {action_kind::fail,
+            {},
+            "gave up " + verb(s) + " after " + std::to_string(failures) + " consecutive failures: " + error.message};
   }
   auto delay = backoff_delay(policy_.retry_backoff, policy_.retry_backoff_max, failures, random01);
   if (error.retry_after) delay = std::max(delay, *error.retry_after);
   return {action_kind::retry, delay,
-          error.message + " (attempt " + std::to_string(failures) + "/" +
-              std::to_string(policy_.max_attempts) + ", retrying in " + format_duration(delay) + ")",
+          error.message + " (attempt " + std::to_string(failures) + "/" + std::to_string(policy_.max_attempts) +
+              ", retrying in " + format_duration(delay) + ")",
           s};
 }
 
@@ -148,9 +163,11 @@ action job_fsm::on_polled(const scenario::remote_job& job, epoch_seconds now) {
       return next_poll(now);
     case scenario::remote_state::succeeded:
       if (job.asset_ids.empty()) {
-        scenario::api_error missing{error_kind::transient, 200,
+        scenario::api_error missing{error_kind::transient,
+                                    200,
                                     "remote job " + remote_job_id_ + " reports success but lists no assets",
-                                    {}, {}};
+                                    {},
+                                    {}};
         return step_failed(step::poll, poll_failures_, missing, 0.5);
       }
       poll_failures_ = 0;
@@ -215,7 +232,8 @@ action job_fsm::on_download_failed(const scenario::api_error& error, double rand
     ++download_failures_;
     if (download_failures_ >= policy_.max_attempts) {
       phase_ = phase::done;
-      return {action_kind::fail, {},
+      return {action_kind::fail,
+              {},
               "gave up downloading after " + std::to_string(download_failures_) +
                   " consecutive failures: " + error.message};
     }

@@ -21,8 +21,7 @@ namespace fs = std::filesystem;
 using db::job_store;
 
 struct scheduler::active_job {
-  active_job(asio::any_io_executor ex, db::job_row r, job_fsm f)
-      : row(std::move(r)), fsm(std::move(f)), timer(ex) {}
+  active_job(asio::any_io_executor ex, db::job_row r, job_fsm f) : row(std::move(r)), fsm(std::move(f)), timer(ex) {}
 
   db::job_row row;
   job_fsm fsm;
@@ -52,14 +51,13 @@ double steady_seconds() {
 // starts so, for grep and for journalctl. (A template: active_job is the scheduler's private type.)
 template <class Job>
 std::string job_label(const Job& job) {
-  const auto& remote = job.fsm.remote_job_id().empty() && job.row.remote_job_id ? *job.row.remote_job_id
-                                                                                 : job.fsm.remote_job_id();
+  const auto& remote =
+      job.fsm.remote_job_id().empty() && job.row.remote_job_id ? *job.row.remote_job_id : job.fsm.remote_job_id();
   return "job " + std::to_string(job.row.id) + (remote.empty() ? "" : " remote " + remote);
 }
 
 fsm_policy policy_from(const config::queue_config& q) {
-  return {q.poll_interval, q.poll_interval_max, q.job_timeout, q.retry_backoff, q.retry_backoff_max,
-          q.max_attempts};
+  return {q.poll_interval, q.poll_interval_max, q.job_timeout, q.retry_backoff, q.retry_backoff_max, q.max_attempts};
 }
 
 }  // namespace
@@ -315,7 +313,7 @@ asio::awaitable<int> scheduler::spend_allowance() {
   int allowed = 0;
   if (expected < limit)
     allowed = last_cost_cu_ && *last_cost_cu_ > 0 ? static_cast<int>(std::ceil((limit - expected) / *last_cost_cu_))
-                                                   : (unpriced == 0 ? 1 : 0);
+                                                  : (unpriced == 0 ? 1 : 0);
   const bool over = spent >= limit;
   if (over && !spend_paused_) {
     spend_pause_reason_ = "spend limit reached (" + std::to_string(static_cast<long long>(spent)) + " of " +
@@ -323,8 +321,7 @@ asio::awaitable<int> scheduler::spend_allowance() {
     log_->error("{}: submissions paused until the rolling window allows more; running jobs continue",
                 spend_pause_reason_);
   } else if (!over && spend_paused_) {
-    log_->info("spend back under spend_limit_cu ({:.1f} of {:.1f} in the last 24 h): submissions resume", spent,
-               limit);
+    log_->info("spend back under spend_limit_cu ({:.1f} of {:.1f} in the last 24 h): submissions resume", spent, limit);
     spend_pause_reason_.clear();
   }
   spend_paused_ = over;
@@ -374,9 +371,7 @@ asio::awaitable<void> scheduler::take_token(active_job& job) {
 asio::awaitable<void> scheduler::taken_away(active_job& job) {
   std::string detail = "cancelled outside soundtrackd";
   if (!job.fsm.remote_job_id().empty()) detail += " while running remote job " + job.fsm.remote_job_id();
-  auto note_taken_away = [id = job.row.id, detail](job_store& s) {
-    return s.note_taken_away(id, detail, now_epoch());
-  };
+  auto note_taken_away = [id = job.row.id, detail](job_store& s) { return s.note_taken_away(id, detail, now_epoch()); };
   auto status = co_await db_.run(std::move(note_taken_away));
   log_->info("{}: no longer ours ({}); stopped tracking it", job_label(job),
              status ? std::string(db::to_string(*status)) : std::string("deleted"));
@@ -387,8 +382,8 @@ asio::awaitable<void> scheduler::run_job(std::shared_ptr<active_job> job) {
   auto a = fsm.start();
   // A resumed row whose step was waiting to be retried keeps its schedule across a restart.
   if (job->row.next_attempt_at && *job->row.next_attempt_at > now_epoch())
-    a = action(action_kind::wait, std::chrono::milliseconds(static_cast<long long>(
-                                      (*job->row.next_attempt_at - now_epoch()) * 1000)));
+    a = action(action_kind::wait,
+               std::chrono::milliseconds(static_cast<long long>((*job->row.next_attempt_at - now_epoch()) * 1000)));
   while (!stopping_) {
     if (job->taken_away) {
       co_await taken_away(*job);
@@ -419,9 +414,7 @@ asio::awaitable<void> scheduler::run_job(std::shared_ptr<active_job> job) {
         break;
       case action_kind::pause: {
         pause_queue(a.message);
-        auto requeue = [id = job->row.id, msg = a.message](job_store& s) {
-          return s.requeue(id, msg, now_epoch());
-        };
+        auto requeue = [id = job->row.id, msg = a.message](job_store& s) { return s.requeue(id, msg, now_epoch()); };
         co_await db_.run(std::move(requeue));
         co_return;
       }
@@ -448,10 +441,14 @@ asio::awaitable<void> scheduler::run_job(std::shared_ptr<active_job> job) {
 
 asio::awaitable<std::optional<action>> scheduler::perform(active_job& job, action_kind kind) {
   switch (kind) {
-    case action_kind::submit: co_return co_await submit(job);
-    case action_kind::poll: co_return co_await poll(job);
-    case action_kind::resolve_assets: co_return co_await resolve_assets(job);
-    default: co_return co_await download(job);
+    case action_kind::submit:
+      co_return co_await submit(job);
+    case action_kind::poll:
+      co_return co_await poll(job);
+    case action_kind::resolve_assets:
+      co_return co_await resolve_assets(job);
+    default:
+      co_return co_await download(job);
   }
 }
 
@@ -483,10 +480,8 @@ asio::awaitable<std::optional<action>> scheduler::submit(active_job& job) {
 
   // The id is what makes a restart resume instead of paying again: persist it first.
   bool ok = false;
-  group_commit::write_fn mark_running = [&ok, id = job.row.id, remote = answer->job_id,
-                                         cost = answer->cost_cu](job_store& s) {
-    ok = s.mark_running(id, remote, cost, now_epoch());
-  };
+  group_commit::write_fn mark_running = [&ok, id = job.row.id, remote = answer->job_id, cost = answer->cost_cu](
+                                            job_store& s) { ok = s.mark_running(id, remote, cost, now_epoch()); };
   co_await writes_.write(std::move(mark_running));
   submit_failures_.erase(job.row.id);
   ++stats_.submitted;
@@ -600,8 +595,8 @@ asio::awaitable<bool> scheduler::store(active_job& job) {
   ++stats_.succeeded;
   std::uint64_t bytes = 0;
   for (auto& a : job.staged) bytes += a.size_bytes;
-  log_->info("job {} remote {}: succeeded, {} asset(s), {} bytes stored", job.row.id,
-             job.fsm.remote_job_id(), job.staged.size(), bytes);
+  log_->info("job {} remote {}: succeeded, {} asset(s), {} bytes stored", job.row.id, job.fsm.remote_job_id(),
+             job.staged.size(), bytes);
   if (!settings_.storage.output_dir.empty()) write_output_files(job);
   remove_staged_files(job);
   co_return true;
@@ -636,8 +631,9 @@ void scheduler::note_rate_limit(const scenario::api_error& error) {
   if (error.action_limit) {
     const int ceiling = std::max(1, *error.action_limit);
     if (ceiling < running_cap_) {
-      log_->warn("the API allows this team {} concurrent jobs (429 with actionLimit): in-flight cap lowered from {} to {}",
-                 ceiling, running_cap_, ceiling);
+      log_->warn(
+          "the API allows this team {} concurrent jobs (429 with actionLimit): in-flight cap lowered from {} to {}",
+          ceiling, running_cap_, ceiling);
       running_cap_ = ceiling;
     }
     return;
@@ -683,8 +679,8 @@ void scheduler::write_output_files(const active_job& job) {
     if (!ec) fs::rename(temp, target, ec);  // readers never see a half-written file
     if (ec) {
       // The audio is safe in the database; the file is a convenience copy.
-      log_->error("{}: cannot write {}: {} (the audio is stored in the database)", job_label(job),
-                  target.string(), ec.message());
+      log_->error("{}: cannot write {}: {} (the audio is stored in the database)", job_label(job), target.string(),
+                  ec.message());
       fs::remove(temp, ec);
     }
   }

@@ -30,7 +30,8 @@ void histogram(std::string& out, const char* name, const char* call, const scena
   for (std::size_t i = 0; i < h.bounds.size(); ++i) {
     cumulative += h.counts[i];
     std::snprintf(bound, sizeof bound, "%g", h.bounds[i]);
-    out += std::string(name) + "_bucket{call=\"" + call + "\",le=\"" + bound + "\"} " + std::to_string(cumulative) + "\n";
+    out +=
+        std::string(name) + "_bucket{call=\"" + call + "\",le=\"" + bound + "\"} " + std::to_string(cumulative) + "\n";
   }
   out += std::string(name) + "_bucket{call=\"" + call + "\",le=\"+Inf\"} " + std::to_string(h.count) + "\n";
   out += std::string(name) + "_sum{call=\"" + call + "\"} " + std::to_string(h.sum) + "\n";
@@ -41,7 +42,8 @@ void histogram(std::string& out, const char* name, const char* call, const scena
 
 http::server_reply health_reply(const scheduler_stats& stats) {
   if (!stats.paused_reason.empty())
-    return {.status = 503, .content_type = "text/plain; charset=utf-8", .body = "paused: " + stats.paused_reason + "\n"};
+    return {
+        .status = 503, .content_type = "text/plain; charset=utf-8", .body = "paused: " + stats.paused_reason + "\n"};
   return {.status = 200, .content_type = "text/plain; charset=utf-8", .body = "ok\n"};
 }
 
@@ -56,8 +58,8 @@ std::string metrics_text(const scheduler_stats& s, const queue_snapshot& queue) 
   counter(out, "soundtrackd_jobs_succeeded_total", "Rows whose audio was stored.", s.succeeded);
   counter(out, "soundtrackd_jobs_failed_total", "Rows that ended failed.", s.failed);
   counter(out, "soundtrackd_step_retries_total", "Failed steps scheduled for another try.", s.retries);
-  labelled(out, "soundtrackd_submits_total", "Generate calls by outcome (ok, transient, rate_limited, permanent, global).",
-           "outcome", s.submits);
+  labelled(out, "soundtrackd_submits_total",
+           "Generate calls by outcome (ok, transient, rate_limited, permanent, global).", "outcome", s.submits);
   labelled(out, "soundtrackd_polls_total", "Remote job polls by outcome.", "outcome", s.polls);
   labelled(out, "soundtrackd_downloads_total", "Audio downloads by outcome (url_expired: a fresh URL is fetched).",
            "outcome", s.downloads);
@@ -65,8 +67,8 @@ std::string metrics_text(const scheduler_stats& s, const queue_snapshot& queue) 
            "reason", s.retries_by_step);
   counter(out, "soundtrackd_downloaded_bytes_total", "Audio bytes downloaded and verified.",
           static_cast<std::int64_t>(s.bytes_downloaded));
-  header(out, "soundtrackd_api_request_duration_seconds", "Time from sending an API request to its answer (or failure).",
-         "histogram");
+  header(out, "soundtrackd_api_request_duration_seconds",
+         "Time from sending an API request to its answer (or failure).", "histogram");
   histogram(out, "soundtrackd_api_request_duration_seconds", "generate", s.api_latency.generate);
   histogram(out, "soundtrackd_api_request_duration_seconds", "get_job", s.api_latency.get_job);
   histogram(out, "soundtrackd_api_request_duration_seconds", "get_asset", s.api_latency.get_asset);

@@ -27,8 +27,7 @@ bool is_audio(std::string_view mime) { return mime.substr(0, 6) == "audio/"; }
 
 }  // namespace
 
-api_client::api_client(http::client& http, api_settings settings)
-    : http_(http), settings_(std::move(settings)) {
+api_client::api_client(http::client& http, api_settings settings) : http_(http), settings_(std::move(settings)) {
   while (!settings_.base_url.empty() && settings_.base_url.back() == '/') settings_.base_url.pop_back();
 }
 
@@ -67,10 +66,12 @@ std::string api_client::generate_call() const {
 }
 
 boost::asio::awaitable<api_result<http::response>> api_client::exchange(call kind, const std::string& what,
-                                                                       http::request request) {
+                                                                        http::request request) {
   const auto started = std::chrono::steady_clock::now();
   auto answer = co_await http_.send(std::move(request));
-  auto& histogram = kind == call::generate ? latency_.generate : kind == call::get_job ? latency_.get_job : latency_.get_asset;
+  auto& histogram = kind == call::generate  ? latency_.generate
+                    : kind == call::get_job ? latency_.get_job
+                                            : latency_.get_asset;
   histogram.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   if (!answer) co_return classify_transport_error(what, answer.error_message());
   if (answer->status / 100 != 2)
@@ -115,7 +116,7 @@ boost::asio::awaitable<api_result<asset_info>> api_client::get_asset(const std::
 }
 
 boost::asio::awaitable<api_result<downloaded_file>> api_client::download(const asset_info& asset,
-                                                                          const std::string& file) {
+                                                                         const std::string& file) {
   auto what = "GET " + http::redact_url(asset.url);
   // A CDN that sends more than the asset's reported size (or never stops) is cut off there:
   // those bytes could not pass the size check below anyway.
@@ -126,13 +127,12 @@ boost::asio::awaitable<api_result<downloaded_file>> api_client::download(const a
     co_return classify_http_error(call::download, what, got->status, got->error_body, {}, now_epoch());
 
   auto invalid = [&](std::string problem) {
-    return api_error{error_kind::transient, got->status,
-                     "download of asset " + asset.id + " is invalid: " + problem, {}, {}};
+    return api_error{
+        error_kind::transient, got->status, "download of asset " + asset.id + " is invalid: " + problem, {}, {}};
   };
   if (got->size == 0) co_return invalid("it is empty");
   if (asset.size && *asset.size != got->size)
-    co_return invalid("got " + std::to_string(got->size) + " bytes, the asset reports " +
-                      std::to_string(*asset.size));
+    co_return invalid("got " + std::to_string(got->size) + " bytes, the asset reports " + std::to_string(*asset.size));
   // The asset's own MIME type is authoritative; a CDN may send a generic one.
   auto mime = !asset.mime_type.empty() ? asset.mime_type : got->content_type;
   if (auto semicolon = mime.find(';'); semicolon != std::string::npos) mime.resize(semicolon);

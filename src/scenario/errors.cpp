@@ -12,11 +12,16 @@ namespace soundtrackd::scenario {
 
 std::string_view to_string(error_kind kind) {
   switch (kind) {
-    case error_kind::transient: return "transient";
-    case error_kind::rate_limited: return "rate_limited";
-    case error_kind::permanent: return "permanent";
-    case error_kind::global: return "global";
-    case error_kind::url_expired: return "url_expired";
+    case error_kind::transient:
+      return "transient";
+    case error_kind::rate_limited:
+      return "rate_limited";
+    case error_kind::permanent:
+      return "permanent";
+    case error_kind::global:
+      return "global";
+    case error_kind::url_expired:
+      return "url_expired";
   }
   return "unknown";
 }
@@ -120,8 +125,7 @@ api_error classify_http_error(call c, std::string_view what, unsigned status, st
 
   if (c == call::download) {
     // The signed URL expired or was revoked: a fresh one from GET /assets/{id} fixes it.
-    e.kind = (status == 403 || status == 404 || status == 410) ? error_kind::url_expired
-                                                               : error_kind::transient;
+    e.kind = (status == 403 || status == 404 || status == 410) ? error_kind::url_expired : error_kind::transient;
     return e;
   }
   if (status == 429) {
@@ -154,8 +158,8 @@ remote_state classify_remote_status(const std::string& status) {
 }
 
 bool is_known_remote_status(const std::string& status) {
-  for (auto known : {"pending", "warming-up", "queued", "in-progress", "finalizing", "success",
-                     "failure", "failed", "canceled", "cancelled"})
+  for (auto known : {"pending", "warming-up", "queued", "in-progress", "finalizing", "success", "failure", "failed",
+                     "canceled", "cancelled"})
     if (status == known) return true;
   return false;
 }

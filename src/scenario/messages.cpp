@@ -11,8 +11,8 @@ namespace json = boost::json;
 namespace {
 
 api_error malformed(std::string_view what, std::string_view problem) {
-  return {error_kind::transient, 200,
-          "malformed answer from " + std::string(what) + ": " + std::string(problem), {}, {}};
+  return {
+      error_kind::transient, 200, "malformed answer from " + std::string(what) + ": " + std::string(problem), {}, {}};
 }
 
 const json::object* object_at(const json::object& parent, std::string_view key) {
@@ -101,7 +101,8 @@ api_result<asset_info> parse_asset_answer(std::string_view body, std::string_vie
   out.mime_type = string_at(*asset, "mimeType");
   if (out.url.empty()) return malformed(what, "no asset.url");
   // Converting a double beyond 2^64 is undefined: such a size (fuzzing sent 1e300) is a lie.
-  if (auto size = number_at(*asset, "size"); size && *size >= 0x1p63) return malformed(what, "asset.size is not a byte count");
+  if (auto size = number_at(*asset, "size"); size && *size >= 0x1p63)
+    return malformed(what, "asset.size is not a byte count");
   if (auto size = number_at(*asset, "size"); size && *size > 0) out.size = static_cast<std::uint64_t>(*size);
   return out;
 }

@@ -14,8 +14,8 @@ std::string_view extension_for_mime(std::string_view mime_type) {
   return "bin";
 }
 
-std::string export_file_name(const std::optional<std::string>& name, std::int64_t job_id,
-                             std::size_t index, std::string_view mime_type) {
+std::string export_file_name(const std::optional<std::string>& name, std::int64_t job_id, std::size_t index,
+                             std::string_view mime_type) {
   std::string stem;
   if (name) {
     auto is_separator = [](char c) { return c == '-' || c == '.'; };

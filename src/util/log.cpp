@@ -42,13 +42,19 @@ std::string_view level_name(spdlog::level::level_enum level) {
 int syslog_priority(spdlog::level::level_enum level) {
   switch (level) {
     case spdlog::level::trace:
-    case spdlog::level::debug: return 7;
-    case spdlog::level::info: return 6;
-    case spdlog::level::warn: return 4;
-    case spdlog::level::err: return 3;
-    case spdlog::level::critical: return 2;
+    case spdlog::level::debug:
+      return 7;
+    case spdlog::level::info:
+      return 6;
+    case spdlog::level::warn:
+      return 4;
+    case spdlog::level::err:
+      return 3;
+    case spdlog::level::critical:
+      return 2;
     case spdlog::level::off:
-    case spdlog::level::n_levels: break;
+    case spdlog::level::n_levels:
+      break;
   }
   return 6;
 }
@@ -89,9 +95,7 @@ bool stderr_is_journal() {
 
 enum class line_format { text, json };
 
-void append(spdlog::memory_buf_t& dest, std::string_view text) {
-  dest.append(text.data(), text.data() + text.size());
-}
+void append(spdlog::memory_buf_t& dest, std::string_view text) { dest.append(text.data(), text.data() + text.size()); }
 
 // One record per line, in the chosen format; under journald each line starts with its
 // priority and carries no timestamp, since journald stamps entries itself.
@@ -101,8 +105,7 @@ class line_formatter final : public spdlog::formatter {
 
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
     const std::string_view payload(msg.payload.data(), msg.payload.size());
-    const std::string prefix =
-        journald_ ? "<" + std::to_string(syslog_priority(msg.level)) + ">" : std::string();
+    const std::string prefix = journald_ ? "<" + std::to_string(syslog_priority(msg.level)) + ">" : std::string();
     append(dest, prefix);
     if (format_ == line_format::json) {
       boost::json::object line;
@@ -131,9 +134,7 @@ class line_formatter final : public spdlog::formatter {
     dest.push_back('\n');
   }
 
-  std::unique_ptr<spdlog::formatter> clone() const override {
-    return std::make_unique<line_formatter>(*this);
-  }
+  std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<line_formatter>(*this); }
 
  private:
   line_format format_;
@@ -145,15 +146,13 @@ class line_formatter final : public spdlog::formatter {
 logger_ptr make_logger(const config::log_config& cfg, const std::string& name) {
   // stderr_sink writes each record with one fwrite and flushes it, so no line waits in a
   // buffer when the process dies.
-  return make_logger(cfg, name, std::make_shared<spdlog::sinks::stderr_sink_mt>(),
-                     stderr_is_journal());
+  return make_logger(cfg, name, std::make_shared<spdlog::sinks::stderr_sink_mt>(), stderr_is_journal());
 }
 
-logger_ptr make_logger(const config::log_config& cfg, const std::string& name,
-                       spdlog::sink_ptr sink, bool journald) {
+logger_ptr make_logger(const config::log_config& cfg, const std::string& name, spdlog::sink_ptr sink, bool journald) {
   auto logger = std::make_shared<spdlog::logger>(name, std::move(sink));
-  logger->set_formatter(std::make_unique<line_formatter>(
-      cfg.format == "json" ? line_format::json : line_format::text, journald));
+  logger->set_formatter(
+      std::make_unique<line_formatter>(cfg.format == "json" ? line_format::json : line_format::text, journald));
   logger->set_level(level_from_name(cfg.level));
   return logger;
 }

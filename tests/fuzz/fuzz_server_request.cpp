@@ -26,8 +26,8 @@ boost::asio::awaitable<http::server_reply> no_reply(const http::server_request&)
 const http::router& routes() {
   static const http::router table = [] {
     http::router r;
-    for (const char* path : {"/healthz", "/metrics", "/v1/overview", "/v1/jobs", "/v1/jobs/{id}",
-                             "/v1/jobs/{id}/audio", "/v1/jobs/{id}/audio/{asset_id}"})
+    for (const char* path : {"/healthz", "/metrics", "/v1/overview", "/v1/jobs", "/v1/jobs/{id}", "/v1/jobs/{id}/audio",
+                             "/v1/jobs/{id}/audio/{asset_id}"})
       r.add("GET", path, no_reply);
     for (const char* path : {"/v1/jobs", "/v1/jobs/{id}/cancel", "/v1/jobs/{id}/retry", "/v1/jobs/{id}/priority"})
       r.add("POST", path, no_reply);

@@ -176,10 +176,29 @@ TEST(Api, ListsShowsAndStreamsWhatTheDaemonStored) {
   // One job: every column, its assets and its timeline.
   auto one = api.get_json("/v1/jobs/2");
   const auto& job = one.at("job").as_object();
-  for (auto key : {"id", "prompt", "lyrics", "is_instrumental", "lyrics_optimizer", "sample_rate", "bitrate",
-                   "priority", "batch", "name", "run_after", "max_attempts", "created_at", "status", "attempts",
-                   "remote_job_id", "last_error", "updated_at", "submitted_at", "finished_at", "next_attempt_at",
-                   "progress", "cost_cu"})
+  for (auto key : {"id",
+                   "prompt",
+                   "lyrics",
+                   "is_instrumental",
+                   "lyrics_optimizer",
+                   "sample_rate",
+                   "bitrate",
+                   "priority",
+                   "batch",
+                   "name",
+                   "run_after",
+                   "max_attempts",
+                   "created_at",
+                   "status",
+                   "attempts",
+                   "remote_job_id",
+                   "last_error",
+                   "updated_at",
+                   "submitted_at",
+                   "finished_at",
+                   "next_attempt_at",
+                   "progress",
+                   "cost_cu"})
     EXPECT_TRUE(job.contains(key)) << key;
   EXPECT_EQ(job.at("prompt").as_string(), "Calm Piano 1");
   const auto& assets = one.at("assets").as_array();
@@ -253,13 +272,16 @@ TEST(Api, ListsShowsAndStreamsWhatTheDaemonStored) {
   EXPECT_NE(metrics.body.find("soundtrackd_queue_lag_seconds 0"), std::string::npos) << metrics.body;
   auto stored_bytes = [&] {
     auto db = stage.open_db();
-    return db.prepare("SELECT sum(size_bytes) FROM assets").first_row([](db::statement& r) { return r.column_int64(0); });
+    return db.prepare("SELECT sum(size_bytes) FROM assets").first_row([](db::statement& r) {
+      return r.column_int64(0);
+    });
   }();
-  for (const std::string& line : std::vector<std::string>{"soundtrackd_submits_total{outcome=\"ok\"} 5\n", "soundtrackd_downloads_total{outcome=\"ok\"} 5\n",
-                           "soundtrackd_downloaded_bytes_total " + std::to_string(stored_bytes.value_or(-1)) + "\n",
-                           "soundtrackd_api_request_duration_seconds_count{call=\"generate\"} 5\n",
-                           "soundtrackd_api_request_duration_seconds_bucket{call=\"get_asset\",le=\"+Inf\"} 5\n",
-                           "soundtrackd_polls_total{outcome=\"ok\"} ", "soundtrackd_rate_limit_waits_total 0\n"})
+  for (const std::string& line : std::vector<std::string>{
+           "soundtrackd_submits_total{outcome=\"ok\"} 5\n", "soundtrackd_downloads_total{outcome=\"ok\"} 5\n",
+           "soundtrackd_downloaded_bytes_total " + std::to_string(stored_bytes.value_or(-1)) + "\n",
+           "soundtrackd_api_request_duration_seconds_count{call=\"generate\"} 5\n",
+           "soundtrackd_api_request_duration_seconds_bucket{call=\"get_asset\",le=\"+Inf\"} 5\n",
+           "soundtrackd_polls_total{outcome=\"ok\"} ", "soundtrackd_rate_limit_waits_total 0\n"})
     EXPECT_NE(metrics.body.find(line), std::string::npos) << line << " not in:\n" << metrics.body;
 
   auto unknown = api.get("/v2/nothing");
@@ -284,7 +306,8 @@ TEST(Api, CancelsRetriesAndReprioritisesRows) {
 
   auto again = api.post("/v1/jobs/1/cancel", "{}");
   EXPECT_EQ(again.status, 409);
-  EXPECT_EQ(error_of(again), "job 1 is cancelled: only queued, submitting, running or downloading rows can be cancelled");
+  EXPECT_EQ(error_of(again),
+            "job 1 is cancelled: only queued, submitting, running or downloading rows can be cancelled");
 
   auto refused_priority = api.post("/v1/jobs/1/priority", R"({"priority": 3})");
   EXPECT_EQ(refused_priority.status, 409);
@@ -338,9 +361,9 @@ TEST(Api, TokenInHeaderOrSessionCookieAndCrossSitePostsRefused) {
 
   // Cross-site: a form post (no JSON) or a page from another origin is refused, even with the cookie.
   const std::vector<std::string> cookie = {"-H", "Cookie: soundtrackd_token=s3cret-token"};
-  auto form = api.post("/v1/jobs/1/cancel", "a=b",
-                       {"-H", "Cookie: soundtrackd_token=s3cret-token", "-H",
-                        "Content-Type: application/x-www-form-urlencoded"});
+  auto form = api.post(
+      "/v1/jobs/1/cancel", "a=b",
+      {"-H", "Cookie: soundtrackd_token=s3cret-token", "-H", "Content-Type: application/x-www-form-urlencoded"});
   EXPECT_EQ(form.status, 415);
   EXPECT_NE(error_of(form).find("application/json"), std::string::npos);
   auto foreign = api.post("/v1/jobs/1/cancel", "{}",
@@ -367,8 +390,10 @@ TEST(Api, OversizedAndMalformedRequestsGetJsonErrors) {
   }
   {
     raw_socket s(api.port());
-    s.send("POST /v1/jobs/1/priority HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 70000\r\n\r\n" +
-           std::string(70000, ' '));
+    s.send(
+        "POST /v1/jobs/1/priority HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+        "70000\r\n\r\n" +
+        std::string(70000, ' '));
     auto answer = s.receive_all();
     EXPECT_TRUE(answer.starts_with("HTTP/1.1 413")) << answer.substr(0, 200);
   }
@@ -472,7 +497,8 @@ TEST(Api, CreatesRowsAndRefusesBadFieldsNamingThem) {
   EXPECT_EQ(job.at("priority").as_int64(), 4);
   EXPECT_GT(job.at("created_at").to_number<double>(), 0);
   const auto id = job.at("id").as_int64();
-  EXPECT_EQ(stage.count("id = " + std::to_string(id) + " AND prompt = 'warm synth pad' AND batch = 'api' AND "
+  EXPECT_EQ(stage.count("id = " + std::to_string(id) +
+                        " AND prompt = 'warm synth pad' AND batch = 'api' AND "
                         "is_instrumental = 1 AND priority = 4 AND status = 'queued'"),
             "1");
 

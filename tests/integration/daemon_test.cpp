@@ -260,8 +260,8 @@ TEST(Daemon, ACancelIsNoticedWithinAScanIntervalEvenBetweenPolls) {
   auto daemon = stage.start();
   ASSERT_TRUE(wait_until([&] { return stage.count("status = 'running'") == "1"; }, 20));
   stage.open_db().exec("UPDATE jobs SET status = 'cancelled'");
-  EXPECT_TRUE(wait_until([&] { return stage.count("last_error LIKE 'cancelled outside soundtrackd while running %'") == "1"; },
-                         3))
+  EXPECT_TRUE(wait_until(
+      [&] { return stage.count("last_error LIKE 'cancelled outside soundtrackd while running %'") == "1"; }, 3))
       << read_file(stage.dir() / "daemon.log");
   daemon->signal(SIGTERM);
   EXPECT_EQ(daemon->wait(10), 0);

@@ -259,10 +259,10 @@ TEST_F(EmulatorTest, ProbabilisticFaultsHitAboutTheirShareAndMalformedAnswersAre
   EXPECT_TRUE(ec) << malformed.body;
 
   // Rules stay strictly validated.
-  for (const auto* bad : {R"([{"endpoint": "get_job", "probability": 0}])", R"([{"endpoint": "get_job", "probability": 1.5}])",
-                          R"([{"endpoint": "cdn", "action": "malformed"}])",
-                          R"([{"endpoint": "generate", "action": "remote_failure"}])",
-                          R"([{"endpoint": "get_job", "probability": 0.5, "chance": 1}])"}) {
+  for (const auto* bad :
+       {R"([{"endpoint": "get_job", "probability": 0}])", R"([{"endpoint": "get_job", "probability": 1.5}])",
+        R"([{"endpoint": "cdn", "action": "malformed"}])", R"([{"endpoint": "generate", "action": "remote_failure"}])",
+        R"([{"endpoint": "get_job", "probability": 0.5, "chance": 1}])"}) {
     auto reply = emulator.post(emulator.origin() + "/_emulator/faults", bad);
     EXPECT_EQ(reply.status, 400) << bad << " -> " << reply.body;
   }

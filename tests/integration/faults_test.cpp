@@ -27,8 +27,9 @@ TEST(Faults, TransientSubmitErrorsAreRetriedAndCountedAsGenerateCalls) {
   auto r = stage.run_until_idle();
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(stage.count("status = 'succeeded' AND attempts = 3 AND last_error IS NULL"), "1") << r.output;
-  EXPECT_NE(r.output.find("HTTP 503 from POST /v1/generate/custom/model_minimax-music-2-6: injected fault (attempt 1/5"),
-            std::string::npos)
+  EXPECT_NE(
+      r.output.find("HTTP 503 from POST /v1/generate/custom/model_minimax-music-2-6: injected fault (attempt 1/5"),
+      std::string::npos)
       << r.output;
   EXPECT_EQ(stage.count("id = 1 AND (SELECT count(*) FROM job_events WHERE kind = 'retry') = 2"), "1");
 }
@@ -92,8 +93,8 @@ TEST(Faults, RejectedCredentialsPauseTheQueueWithOneClearError) {
   background_process daemon({SOUNDTRACKD_BIN, "--config", stage.config_path(), "--exit-when-idle"},
                             {"SCENARIO_API_KEY=test-key", "SCENARIO_API_SECRET=a-wrong-secret"},
                             stage.dir() / "daemon.log");
-  ASSERT_TRUE(wait_until([&] { return read_file(stage.dir() / "daemon.log").find("queue paused") != std::string::npos; },
-                         20));
+  ASSERT_TRUE(
+      wait_until([&] { return read_file(stage.dir() / "daemon.log").find("queue paused") != std::string::npos; }, 20));
   EXPECT_EQ(daemon.wait(1.5), -1) << "--exit-when-idle must keep waiting while paused";
   auto health = run({"/usr/bin/curl", "-sS", "-w", " %{http_code}", stage.status_url(5) + "/healthz"}).output;
   EXPECT_EQ(health.rfind("paused: HTTP 401 from POST /v1/generate/custom/model_minimax-music-2-6", 0), 0u) << health;
@@ -145,8 +146,8 @@ TEST(Faults, FixedCredentialFilesAreReadAgainWhilePaused) {
   background_process daemon({SOUNDTRACKD_BIN, "--config", stage.config_path(), "--exit-when-idle"},
                             {"CREDENTIALS_DIRECTORY=" + creds.string(), "SCENARIO_API_KEY=", "SCENARIO_API_SECRET="},
                             stage.dir() / "daemon.log");
-  ASSERT_TRUE(wait_until([&] { return read_file(stage.dir() / "daemon.log").find("queue paused") != std::string::npos; },
-                         20));
+  ASSERT_TRUE(
+      wait_until([&] { return read_file(stage.dir() / "daemon.log").find("queue paused") != std::string::npos; }, 20));
   write_file(creds / "scenario_api_secret", "the-right-secret\n");
   EXPECT_EQ(daemon.wait(30), 0) << read_file(stage.dir() / "daemon.log");
   EXPECT_EQ(stage.count("status = 'succeeded'"), "3");
@@ -176,8 +177,8 @@ TEST(Faults, DownloadsWaitWhileFreeSpaceIsBelowTheMinimum) {
   write_file(stage.config_path(), config);
   stage.insert_rows(1);
   auto daemon = stage.start();
-  ASSERT_TRUE(wait_until([&] { return stage.count("status = 'downloading' AND last_error LIKE 'downloads paused: %'") == "1"; },
-                         20))
+  ASSERT_TRUE(wait_until(
+      [&] { return stage.count("status = 'downloading' AND last_error LIKE 'downloads paused: %'") == "1"; }, 20))
       << read_file(stage.dir() / "daemon.log");
   daemon->signal(SIGTERM);
   EXPECT_EQ(daemon->wait(10), 0);

@@ -157,8 +157,7 @@ TEST(OddRows, EmojiRightToLeftQuotesSqlAndLongLyricsSucceed) {
   // The API received every prompt byte for byte.
   std::vector<std::string> sent;
   const auto stats = stage.emulator().stats();
-  for (const auto& job : stats.at("jobs").as_array())
-    sent.emplace_back(job.at("prompt").as_string());
+  for (const auto& job : stats.at("jobs").as_array()) sent.emplace_back(job.at("prompt").as_string());
   for (const auto& [prompt, name] : rows) EXPECT_NE(std::find(sent.begin(), sent.end(), prompt), sent.end()) << prompt;
 
   // Exported files (output_dir) have plain names in that directory, nowhere else.

@@ -1,11 +1,11 @@
 // soundtrackd as a systemd service: the sd_notify messages it sends (caught on a test
 // NOTIFY_SOCKET), the unit file as systemd-analyze judges it in an installed tree, and the
 // Debian package cpack builds.
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/un.h>
-#include <poll.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -133,7 +133,8 @@ TEST(Service, StatusNamesWhyTheQueueIsPaused) {
   auto daemon = stage.start({notify.env(), "CREDENTIALS_DIRECTORY=" + (stage.dir() / "credentials").string()});
 
   EXPECT_TRUE(notify.wait_for(
-      [](const std::string& m) { return m.starts_with("STATUS=paused: ") && contains(m, "queued 2, succeeded 0"); }, 30))
+      [](const std::string& m) { return m.starts_with("STATUS=paused: ") && contains(m, "queued 2, succeeded 0"); },
+      30))
       << joined(notify.messages()) << read_file(stage.dir() / "daemon.log");
   daemon->signal(SIGTERM);
   EXPECT_EQ(daemon->wait(15), 0);
@@ -146,7 +147,7 @@ TEST(Service, UnderJournaldLinesCarryPrioritiesAndNoTimestamps) {
   // daemon's stderr is daemon.log, so that file's identity stands in for it.
   const auto log_path = stage.dir() / "daemon.log";
   write_file(log_path, "");
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::stat(log_path.c_str(), &st), 0);
   auto daemon = stage.start({"JOURNAL_STREAM=" + std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino)});
   ASSERT_TRUE(wait_until([&] { return stage.count("status = 'succeeded'") == "2"; }, 30)) << read_file(log_path);
@@ -197,7 +198,8 @@ TEST(Service, InstalledUnitVerifiesCleanAndIsRatedOkBySystemdAnalyze) {
 
 TEST(Service, DebianPackageHoldsEverythingAServiceNeeds) {
   temp_dir out;
-  auto pack = run({"cpack", "-G", "DEB", "-B", out.path().string(), "--config", std::string(BUILD_DIR) + "/CPackConfig.cmake"});
+  auto pack =
+      run({"cpack", "-G", "DEB", "-B", out.path().string(), "--config", std::string(BUILD_DIR) + "/CPackConfig.cmake"});
   ASSERT_EQ(pack.exit_code, 0) << pack.output;
   std::filesystem::path deb;
   for (const auto& entry : std::filesystem::directory_iterator(out.path()))
@@ -206,10 +208,10 @@ TEST(Service, DebianPackageHoldsEverythingAServiceNeeds) {
 
   auto contents = run({"dpkg-deb", "--contents", deb.string()});
   ASSERT_EQ(contents.exit_code, 0) << contents.output;
-  for (const char* path : {"./usr/bin/soundtrackd", "./usr/bin/soundtrackctl", "./usr/lib/systemd/system/soundtrackd.service",
-                           "./usr/lib/sysusers.d/soundtrackd.conf", "./usr/lib/tmpfiles.d/soundtrackd.conf",
-                           "./etc/soundtrackd/soundtrackd.toml", "./usr/share/doc/soundtrackd/README.md",
-                           "./usr/share/soundtrackd/migrations/0001_init.sql"})
+  for (const char* path : {"./usr/bin/soundtrackd", "./usr/bin/soundtrackctl",
+                           "./usr/lib/systemd/system/soundtrackd.service", "./usr/lib/sysusers.d/soundtrackd.conf",
+                           "./usr/lib/tmpfiles.d/soundtrackd.conf", "./etc/soundtrackd/soundtrackd.toml",
+                           "./usr/share/doc/soundtrackd/README.md", "./usr/share/soundtrackd/migrations/0001_init.sql"})
     EXPECT_TRUE(contains(contents.output, path)) << path << " missing from\n" << contents.output;
 
   auto control = run({"dpkg-deb", "--field", deb.string(), "Depends"});

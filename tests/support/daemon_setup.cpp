@@ -17,18 +17,20 @@ daemon_setup::daemon_setup(emulator_options emulator, std::string queue_toml)
   emulator_ = std::make_unique<emulator_process>(std::move(emulator));
   std::filesystem::create_directory(output_dir());
   db::open_queue_database(db_path_);
-  write_file(config_path(),
-             "[database]\npath = \"" + db_path_ + "\"\n"
-             "[api]\nbase_url = \"" + emulator_->base_url() + "\"\nca_file = \"" + ca_.ca_file.string() + "\"\n"
-             "max_requests_per_second = 1000\nmax_connections = 8\nrequest_timeout = \"10s\"\n"
-             "[queue]\n" + queue_toml +
-             "[storage]\noutput_dir = \"" + output_dir().string() + "\"\n"
-             "[server]\nlisten = \"\"\n");
+  write_file(config_path(), "[database]\npath = \"" + db_path_ +
+                                "\"\n"
+                                "[api]\nbase_url = \"" +
+                                emulator_->base_url() + "\"\nca_file = \"" + ca_.ca_file.string() +
+                                "\"\n"
+                                "max_requests_per_second = 1000\nmax_connections = 8\nrequest_timeout = \"10s\"\n"
+                                "[queue]\n" +
+                                queue_toml + "[storage]\noutput_dir = \"" + output_dir().string() +
+                                "\"\n"
+                                "[server]\nlisten = \"\"\n");
 }
 
 std::vector<std::string> daemon_setup::credentials_env() const {
-  return {"SCENARIO_API_KEY=" + emulator_->options().api_key,
-          "SCENARIO_API_SECRET=" + emulator_->options().api_secret};
+  return {"SCENARIO_API_KEY=" + emulator_->options().api_key, "SCENARIO_API_SECRET=" + emulator_->options().api_secret};
 }
 
 db::database daemon_setup::open_db() const { return db::database(db_path_); }
@@ -54,8 +56,8 @@ command_result daemon_setup::run_until_idle(int timeout_seconds) const {
 std::unique_ptr<background_process> daemon_setup::start(const std::vector<std::string>& extra_env) const {
   auto env = credentials_env();
   env.insert(env.end(), extra_env.begin(), extra_env.end());
-  return std::make_unique<background_process>(std::vector<std::string>{SOUNDTRACKD_BIN, "--config", config_path()},
-                                              env, dir_ / "daemon.log");
+  return std::make_unique<background_process>(std::vector<std::string>{SOUNDTRACKD_BIN, "--config", config_path()}, env,
+                                              dir_ / "daemon.log");
 }
 
 std::string daemon_setup::count(const std::string& where_sql) const {

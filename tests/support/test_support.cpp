@@ -1,8 +1,8 @@
 // Implementation of the shared test helpers.
 #include "test_support.hpp"
 
-#include <openssl/evp.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -11,13 +11,13 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
-#include <thread>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <random>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 extern char** environ;
 
@@ -190,8 +190,9 @@ server_certificate issue(const test_ca* ca, const std::filesystem::path& dir, co
   check_openssl(run({"/usr/bin/openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
                      "-keyout", out.key_file.string(), "-out", csr, "-subj", "/CN=" + stem}),
                 stem + " key");
-  std::vector<std::string> sign{"/usr/bin/openssl", "x509", "-req", "-in", csr, "-out", out.cert_file.string(),
-                                "-days", std::to_string(days), "-extfile", ext.string()};
+  std::vector<std::string> sign{
+      "/usr/bin/openssl",   "x509",     "-req",      "-in", csr, "-out", out.cert_file.string(), "-days",
+      std::to_string(days), "-extfile", ext.string()};
   if (ca) {
     for (const auto& arg : {"-CA", ca->ca_file.c_str(), "-CAkey", ca->ca_key_file.c_str(), "-CAcreateserial"})
       sign.emplace_back(arg);

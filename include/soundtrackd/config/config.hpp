@@ -68,8 +68,8 @@ struct server_config {
 };
 
 // The values log.level accepts, from most to least verbose (the order of spdlog's levels).
-inline constexpr std::array<std::string_view, 7> log_level_names = {
-    "trace", "debug", "info", "warn", "error", "critical", "off"};
+inline constexpr std::array<std::string_view, 7> log_level_names = {"trace", "debug",    "info", "warn",
+                                                                    "error", "critical", "off"};
 
 struct log_config {
   std::string level = "info";   // trace, debug, info, warn, error, critical, off

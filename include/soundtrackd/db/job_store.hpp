@@ -41,8 +41,7 @@ class job_store {
   // --- admission ----------------------------------------------------------------------
   // Ids of queued rows that are due (run_after and next_attempt_at NULL or <= now), in scan
   // order (priority DESC, id ASC), at most `limit`, with id not in `skip`. Uses the index.
-  virtual std::vector<std::int64_t> due_ids(int limit, epoch_seconds now,
-                                            const std::vector<std::int64_t>& skip) = 0;
+  virtual std::vector<std::int64_t> due_ids(int limit, epoch_seconds now, const std::vector<std::int64_t>& skip) = 0;
   // queued -> submitting, attempts + 1, next_attempt_at NULL, in one conditional UPDATE,
   // committed before the generate call. nullopt when the row is no longer queued.
   virtual std::optional<job_row> claim_for_submit(std::int64_t id, epoch_seconds now) = 0;
@@ -60,27 +59,24 @@ class job_store {
   virtual bool mark_downloading(std::int64_t id, epoch_seconds now) = 0;
   // A step failed and will be retried: last_error, next_attempt_at, event `retry`. With
   // `requeue` (a submit that will be tried again) the row also goes back to queued.
-  virtual bool record_retry(std::int64_t id, const std::string& message,
-                            epoch_seconds next_attempt_at, bool requeue, epoch_seconds now) = 0;
+  virtual bool record_retry(std::int64_t id, const std::string& message, epoch_seconds next_attempt_at, bool requeue,
+                            epoch_seconds now) = 0;
   // Back to queued without a failure (the queue is paused: credentials, credits), event `paused`.
   virtual bool requeue(std::int64_t id, const std::string& detail, epoch_seconds now) = 0;
   // A `submitting` row found at start-up without a remote job id: back to queued, with the
   // warning that a duplicate generation may be billed recorded as an event.
-  virtual bool requeue_ambiguous(std::int64_t id, const std::string& detail,
-                                 epoch_seconds now) = 0;
+  virtual bool requeue_ambiguous(std::int64_t id, const std::string& detail, epoch_seconds now) = 0;
 
   // --- endings ------------------------------------------------------------------------
   // One short transaction: every staged file copied into assets.data with incremental BLOB
   // I/O (never loaded whole), status succeeded, progress 1, finished_at, last_error NULL,
   // event `succeeded`. Rolls back and returns false when the row is no longer downloading.
-  virtual bool store_assets(std::int64_t id, const std::vector<staged_asset>& assets,
-                            epoch_seconds now) = 0;
+  virtual bool store_assets(std::int64_t id, const std::vector<staged_asset>& assets, epoch_seconds now) = 0;
   // -> failed with last_error, finished_at, event `failed`.
   virtual bool mark_failed(std::int64_t id, const std::string& message, epoch_seconds now) = 0;
   // The row left the daemon's hands (a person set cancelled, or deleted it): its status now,
   // nullopt when deleted. Fills last_error with `detail` when it is NULL and the row is cancelled.
-  virtual std::optional<job_status> note_taken_away(std::int64_t id, const std::string& detail,
-                                                    epoch_seconds now) = 0;
+  virtual std::optional<job_status> note_taken_away(std::int64_t id, const std::string& detail, epoch_seconds now) = 0;
 
   // Of `ids`, those no longer submitting/running/downloading (a person cancelled or deleted
   // them), so the daemon stops tracking them without waiting for their next step.
@@ -93,8 +89,7 @@ class job_store {
   virtual void in_one_transaction(const std::function<void(job_store&)>& writes) = 0;
 
   // --- observation --------------------------------------------------------------------
-  virtual void append_event(std::int64_t id, const std::string& kind, const std::string& detail,
-                            epoch_seconds now) = 0;
+  virtual void append_event(std::int64_t id, const std::string& kind, const std::string& detail, epoch_seconds now) = 0;
   // PRAGMA data_version: changes when another connection commits. Cheap.
   virtual std::int64_t data_version() = 0;
   virtual status_counts counts() = 0;

@@ -105,7 +105,7 @@ bool remote_job_may_have_audio(const std::string& remote_job_id, const std::opti
 struct batch_overview {
   std::string batch;
   std::map<job_status, std::int64_t> counts{};  // the statuses present
-  std::int64_t finished_recently = 0;         // succeeded, failed or cancelled since `recent_since`
+  std::int64_t finished_recently = 0;           // succeeded, failed or cancelled since `recent_since`
 };
 
 // The dashboard's overview, read in one transaction from indexes only (it is polled all night).

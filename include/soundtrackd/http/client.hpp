@@ -38,26 +38,26 @@ struct client_options {
 };
 
 struct request {
-  std::string method = "GET";  // GET, POST
-  std::string url;             // absolute http:// or https:// URL
-  std::string body;            // sent with Content-Type: application/json when non-empty
+  std::string method = "GET";                   // GET, POST
+  std::string url;                              // absolute http:// or https:// URL
+  std::string body;                             // sent with Content-Type: application/json when non-empty
   duration timeout = std::chrono::seconds(30);  // whole exchange: connect, write, read
 };
 
 struct response {
   unsigned status = 0;
-  std::string body;                        // capped at 16 MiB; larger is an error
+  std::string body;  // capped at 16 MiB; larger is an error
   std::string content_type;
   std::optional<std::string> retry_after;  // the Retry-After header, verbatim
 };
 
 struct download_result {
-  unsigned status = 0;                        // final status after redirects
+  unsigned status = 0;  // final status after redirects
   std::string content_type;
   std::optional<std::uint64_t> content_length;
-  std::uint64_t size = 0;                     // bytes written to the file (2xx only)
-  std::string sha256;                         // lowercase hex of those bytes (2xx only)
-  std::string error_body;                     // first 4 KiB of a non-2xx body
+  std::uint64_t size = 0;  // bytes written to the file (2xx only)
+  std::string sha256;      // lowercase hex of those bytes (2xx only)
+  std::string error_body;  // first 4 KiB of a non-2xx body
 };
 
 // Drops the query string (signatures) from a URL for log lines and messages.
@@ -85,8 +85,7 @@ class client {
   // than one buffer in memory. More than `max_bytes` is an error. A non-2xx final status
   // is a download_result with that status (file left empty). A body shorter than its
   // Content-Length is an error ("truncated: got N of M bytes").
-  boost::asio::awaitable<result<download_result>> download(std::string url, std::string file,
-                                                           std::uint64_t max_bytes,
+  boost::asio::awaitable<result<download_result>> download(std::string url, std::string file, std::uint64_t max_bytes,
                                                            duration timeout);
 
   // Closes idle pooled connections (shutdown).

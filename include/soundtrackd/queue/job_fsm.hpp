@@ -50,9 +50,9 @@ struct action {
       : kind(k), delay(d), message(std::move(m)), failed_step(s) {}
 
   action_kind kind;
-  duration delay;        // wait, retry
-  std::string message;   // retry, pause, fail
-  step failed_step;      // retry: which step is retried
+  duration delay;       // wait, retry
+  std::string message;  // retry, pause, fail
+  step failed_step;     // retry: which step is retried
 };
 
 class job_fsm {

@@ -149,8 +149,8 @@ class scheduler {
   bool resume_needed_ = false;
   bool spend_paused_ = false;
   // Two independent reasons to stop submitting; stats() reports whichever holds.
-  std::string api_pause_reason_;    // credentials or credits refused
-  std::string spend_pause_reason_;  // spend_limit_cu reached
+  std::string api_pause_reason_;        // credentials or credits refused
+  std::string spend_pause_reason_;      // spend_limit_cu reached
   std::optional<double> last_cost_cu_;  // the price of the last generation
   std::int64_t seen_data_version_ = -1;
   std::mt19937_64 random_{std::random_device{}()};

@@ -53,8 +53,7 @@ class api_client {
   boost::asio::awaitable<api_result<asset_info>> get_asset(const std::string& asset_id);
   // Streams the asset to `file` and verifies it: non-empty, the size the asset reported
   // (when it did), an audio MIME type.
-  boost::asio::awaitable<api_result<downloaded_file>> download(const asset_info& asset,
-                                                               const std::string& file);
+  boost::asio::awaitable<api_result<downloaded_file>> download(const asset_info& asset, const std::string& file);
 
   // "POST /generate/custom/model_x": how calls are named in messages (no host, no query).
   std::string generate_call() const;

@@ -17,9 +17,8 @@ std::string_view to_string(error_kind kind);
 
 // A non-2xx answer. `what` is "POST /generate/custom/model_x" (path only, no query).
 // `retry_after` is the header verbatim (delta-seconds or HTTP-date), `now` for the date.
-api_error classify_http_error(call c, std::string_view what, unsigned status,
-                              std::string_view body, const std::optional<std::string>& retry_after,
-                              epoch_seconds now);
+api_error classify_http_error(call c, std::string_view what, unsigned status, std::string_view body,
+                              const std::optional<std::string>& retry_after, epoch_seconds now);
 
 // A transport failure (no HTTP answer): always transient.
 api_error classify_transport_error(std::string_view what, std::string_view message);

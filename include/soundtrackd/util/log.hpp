@@ -20,8 +20,7 @@ logger_ptr make_logger(const config::log_config& cfg, const std::string& name);
 
 // The same on any sink, with the journald choice made by the caller: tests read the lines
 // back through an ostream sink.
-logger_ptr make_logger(const config::log_config& cfg, const std::string& name,
-                       spdlog::sink_ptr sink, bool journald);
+logger_ptr make_logger(const config::log_config& cfg, const std::string& name, spdlog::sink_ptr sink, bool journald);
 
 // A logger that drops everything (tests).
 logger_ptr null_logger();

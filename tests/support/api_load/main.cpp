@@ -54,8 +54,8 @@ asio::awaitable<void> client(const options& opt, tcp::endpoint endpoint, totals&
   beast::flat_buffer buffer;
   while (t.next < opt.requests) {
     const int n = t.next++;
-    boost::json::object body{{"prompt", "api-load track " + std::to_string(n)}, {"batch", opt.batch},
-                             {"name", "Load " + std::to_string(n)}};
+    boost::json::object body{
+        {"prompt", "api-load track " + std::to_string(n)}, {"batch", opt.batch}, {"name", "Load " + std::to_string(n)}};
     if (opt.run_after) body["run_after"] = *opt.run_after;
     bhttp::request<bhttp::string_body> request{bhttp::verb::post, "/v1/jobs", 11};
     request.set(bhttp::field::host, opt.host + ":" + opt.port);
@@ -78,7 +78,8 @@ asio::awaitable<void> client(const options& opt, tcp::endpoint endpoint, totals&
 }
 
 int usage() {
-  std::cerr << "usage: api-load --url http://HOST:PORT [--clients N] [--requests N] [--token-file F] [--batch B] [--run-after EPOCH]\n";
+  std::cerr << "usage: api-load --url http://HOST:PORT [--clients N] [--requests N] [--token-file F] [--batch B] "
+               "[--run-after EPOCH]\n";
   return 2;
 }
 
@@ -133,14 +134,11 @@ int main(int argc, char** argv) {
     if (t.latencies_ms.empty()) return 0.0;
     return t.latencies_ms[std::min(t.latencies_ms.size() - 1, static_cast<std::size_t>(p * t.latencies_ms.size()))];
   };
-  boost::json::object report{{"requests", opt.requests},
-                             {"clients", opt.clients},
-                             {"created", t.created},
-                             {"failed", t.failed + errors},
-                             {"seconds", seconds},
-                             {"inserts_per_second", seconds > 0 ? t.created / seconds : 0.0},
-                             {"p50_ms", percentile(0.50)},
-                             {"p99_ms", percentile(0.99)}};
+  boost::json::object report{
+      {"requests", opt.requests},   {"clients", opt.clients},
+      {"created", t.created},       {"failed", t.failed + errors},
+      {"seconds", seconds},         {"inserts_per_second", seconds > 0 ? t.created / seconds : 0.0},
+      {"p50_ms", percentile(0.50)}, {"p99_ms", percentile(0.99)}};
   if (!t.first_error.empty()) report["first_error"] = t.first_error;
   std::cout << boost::json::serialize(report) << "\n";
   return t.created == opt.requests && errors == 0 ? 0 : 1;

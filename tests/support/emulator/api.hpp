@@ -45,8 +45,8 @@ struct reply {
   std::string asset_id;
   std::uint64_t asset_size = 0;
   bool truncate = false;
-  bool overlong = false;  // send the asset and as many bytes again after what was announced
-  bool endless = false;   // no Content-Length; bytes until the client closes
+  bool overlong = false;               // send the asset and as many bytes again after what was announced
+  bool endless = false;                // no Content-Length; bytes until the client closes
   std::chrono::milliseconds delay{0};  // wait this long before acting
 };
 

@@ -11,8 +11,8 @@ namespace soundtrackd::emulator {
 
 // The bytes of one asset, produced on the fly so that a download of any size costs no memory:
 // a silent but decodable MP3 stream (so sniffers see audio/mpeg and browsers play it) whose
-// ancillary bytes are a keystream seeded from the asset id. The same id and size always give the same bytes, so a test can check a download
-// against the sha256 the emulator reports.
+// ancillary bytes are a keystream seeded from the asset id. The same id and size always give the same bytes, so a test
+// can check a download against the sha256 the emulator reports.
 class asset_content {
  public:
   asset_content(std::string_view asset_id, std::uint64_t size);

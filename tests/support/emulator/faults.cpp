@@ -57,9 +57,9 @@ std::optional<std::string> parse_rule(const json::value& value, std::size_t posi
   auto* object = value.if_object();
   if (!object) return "each fault rule must be a JSON object";
   for (const auto& member : *object) {
-    static constexpr std::string_view known[] = {"endpoint", "count",    "status",      "body", "retry_after",
-                                                 "action",   "delay_ms", "probability", "seed",
-                                                 "location", "body_bytes", "pad_bytes"};
+    static constexpr std::string_view known[] = {"endpoint",    "count",    "status",     "body",
+                                                 "retry_after", "action",   "delay_ms",   "probability",
+                                                 "seed",        "location", "body_bytes", "pad_bytes"};
     if (std::find(std::begin(known), std::end(known), member.key()) == std::end(known))
       return "unknown fault rule field '" + std::string(member.key()) + "'";
   }

@@ -15,10 +15,10 @@
 namespace soundtrackd::emulator {
 
 enum class fault_action {
-  status,    // answer `status` with `body` instead of handling the request
-  drop,      // close the connection without answering; the request is not handled
-  truncate,  // (cdn) announce the full Content-Length, send half the body, close
-  delay,     // handle the request at once, send the answer `delay` later
+  status,          // answer `status` with `body` instead of handling the request
+  drop,            // close the connection without answering; the request is not handled
+  truncate,        // (cdn) announce the full Content-Length, send half the body, close
+  delay,           // handle the request at once, send the answer `delay` later
   malformed,       // answer 200 application/json with a body that is not JSON; the request is not handled
   remote_failure,  // (get_job) the job is reported, from now on, as failed remotely
   overlong,        // (cdn) announce the asset's Content-Length, send the asset and as much again, close

@@ -132,18 +132,15 @@ TEST(ConfigParse, UnknownKeyNamesKeyAndLine) {
 TEST(ConfigParse, TypoGetsSuggestion) {
   EXPECT_EQ(error_of("[queue]\nmax_runing = 3\n"),
             "t.toml:2: unknown key 'queue.max_runing' (did you mean 'queue.max_running'?)");
-  EXPECT_EQ(error_of("[log]\nfromat = \"json\"\n"),
-            "t.toml:2: unknown key 'log.fromat' (did you mean 'log.format'?)");
+  EXPECT_EQ(error_of("[log]\nfromat = \"json\"\n"), "t.toml:2: unknown key 'log.fromat' (did you mean 'log.format'?)");
 }
 
 TEST(ConfigParse, UnknownSectionGetsSuggestion) {
-  EXPECT_EQ(error_of("\n[queu]\nmax_running = 3\n"),
-            "t.toml:2: unknown section 'queu' (did you mean 'queue'?)");
+  EXPECT_EQ(error_of("\n[queu]\nmax_running = 3\n"), "t.toml:2: unknown section 'queu' (did you mean 'queue'?)");
 }
 
 TEST(ConfigParse, KeyInWrongPlaceGetsSuggestion) {
-  EXPECT_EQ(error_of("max_running = 3\n"),
-            "t.toml:1: unknown key 'max_running' (did you mean 'queue.max_running'?)");
+  EXPECT_EQ(error_of("max_running = 3\n"), "t.toml:1: unknown key 'max_running' (did you mean 'queue.max_running'?)");
   EXPECT_EQ(error_of("[api]\nmax_running = 3\n"),
             "t.toml:2: unknown key 'api.max_running' (did you mean 'queue.max_running'?)");
 }
@@ -162,16 +159,14 @@ TEST(ConfigParse, WrongTypes) {
   EXPECT_EQ(error_of("[api]\nmodel = 3\n"), "t.toml:2: api.model must be a string, got integer");
   EXPECT_EQ(error_of("[api]\nmax_requests_per_second = true\n"),
             "t.toml:2: api.max_requests_per_second must be a number, got boolean");
-  EXPECT_EQ(error_of("[queue]\nmax_running = 2.5\n"),
-            "t.toml:2: queue.max_running must be an integer, got float");
+  EXPECT_EQ(error_of("[queue]\nmax_running = 2.5\n"), "t.toml:2: queue.max_running must be an integer, got float");
   EXPECT_EQ(error_of("[queue]\njob_timeout = [\"1h\"]\n"),
             "t.toml:2: queue.job_timeout must be a string with a unit such as \"30s\", got array");
   EXPECT_EQ(error_of("[storage]\nmin_free_space = 1.5\n"),
             "t.toml:2: storage.min_free_space must be a size such as \"1GiB\" or a number of "
             "bytes, got float");
   EXPECT_EQ(error_of("log = \"debug\"\n"), "t.toml:1: log must be a table ([log]), got string");
-  EXPECT_EQ(error_of("[queue]\nmax_running = 9999999999\n"),
-            "t.toml:2: queue.max_running is out of range: 9999999999");
+  EXPECT_EQ(error_of("[queue]\nmax_running = 9999999999\n"), "t.toml:2: queue.max_running is out of range: 9999999999");
   EXPECT_EQ(error_of("[api]\nmax_requests_per_second = inf\n"),
             "t.toml:2: api.max_requests_per_second must be a finite number, got inf");
 }
@@ -203,12 +198,9 @@ TEST(ConfigParse, SizeAsIntegerBytes) {
 }
 
 TEST(ConfigValidate, Counts) {
-  EXPECT_EQ(error_of("[queue]\nmax_running = 0\n"),
-            "t.toml:2: queue.max_running must be at least 1, got 0");
-  EXPECT_EQ(error_of("[api]\nmax_connections = -2\n"),
-            "t.toml:2: api.max_connections must be at least 1, got -2");
-  EXPECT_EQ(error_of("[queue]\nmax_attempts = 0\n"),
-            "t.toml:2: queue.max_attempts must be at least 1, got 0");
+  EXPECT_EQ(error_of("[queue]\nmax_running = 0\n"), "t.toml:2: queue.max_running must be at least 1, got 0");
+  EXPECT_EQ(error_of("[api]\nmax_connections = -2\n"), "t.toml:2: api.max_connections must be at least 1, got -2");
+  EXPECT_EQ(error_of("[queue]\nmax_attempts = 0\n"), "t.toml:2: queue.max_attempts must be at least 1, got 0");
   EXPECT_EQ(error_of("[api]\nmax_requests_per_second = 0\n"),
             "t.toml:2: api.max_requests_per_second must be greater than 0, got 0");
   EXPECT_EQ(error_of("[api]\nmax_requests_per_second = nan\n"),
@@ -218,10 +210,8 @@ TEST(ConfigValidate, Counts) {
 }
 
 TEST(ConfigValidate, DurationsMustBePositive) {
-  EXPECT_EQ(error_of("[queue]\nscan_interval = \"0s\"\n"),
-            "t.toml:2: queue.scan_interval must be longer than 0");
-  EXPECT_EQ(error_of("[api]\nconnect_timeout = \"0ms\"\n"),
-            "t.toml:2: api.connect_timeout must be longer than 0");
+  EXPECT_EQ(error_of("[queue]\nscan_interval = \"0s\"\n"), "t.toml:2: queue.scan_interval must be longer than 0");
+  EXPECT_EQ(error_of("[api]\nconnect_timeout = \"0ms\"\n"), "t.toml:2: api.connect_timeout must be longer than 0");
 }
 
 TEST(ConfigValidate, IntervalsMustBeOrdered) {
@@ -238,8 +228,7 @@ TEST(ConfigValidate, LogLevelAndFormat) {
   EXPECT_EQ(error_of("[log]\nlevel = \"verbose\"\n"),
             "t.toml:2: log.level \"verbose\" must be one of trace, debug, info, warn, error, "
             "critical, off");
-  EXPECT_EQ(error_of("[log]\nformat = \"xml\"\n"),
-            "t.toml:2: log.format \"xml\" must be \"text\" or \"json\"");
+  EXPECT_EQ(error_of("[log]\nformat = \"xml\"\n"), "t.toml:2: log.format \"xml\" must be \"text\" or \"json\"");
   for (std::string_view level : log_level_names) {
     auto parsed = parse_config("[log]\nlevel = \"" + std::string(level) + "\"\n", "t.toml");
     EXPECT_TRUE(parsed.ok()) << level;
@@ -250,8 +239,7 @@ TEST(ConfigValidate, BaseUrl) {
   EXPECT_EQ(error_of("[api]\nbase_url = \"ftp://example.com/v1\"\n"),
             "t.toml:2: api.base_url \"ftp://example.com/v1\" must be an http:// or https:// URL");
   const std::string no_scheme = error_of("[api]\nbase_url = \"api.cloud.scenario.com/v1\"\n");
-  EXPECT_TRUE(
-      no_scheme.starts_with("t.toml:2: api.base_url \"api.cloud.scenario.com/v1\" is not a URL: "))
+  EXPECT_TRUE(no_scheme.starts_with("t.toml:2: api.base_url \"api.cloud.scenario.com/v1\" is not a URL: "))
       << no_scheme;
   EXPECT_EQ(error_of("[api]\nbase_url = \"https://key:secret@example.com/v1\"\n"),
             "t.toml:2: api.base_url \"https://key:secret@example.com/v1\" must not carry user "
@@ -267,8 +255,8 @@ TEST(ConfigValidate, Listen) {
   const std::string format_error =
       " must be host:port (e.g. \"127.0.0.1:8080\" or \"[::1]:8080\"), or \"\" to disable the "
       "server";
-  for (std::string_view bad : {"8080", "127.0.0.1", "127.0.0.1:99999", ":8080", "::1:8080",
-                               "user@127.0.0.1:80", "127.0.0.1:http"}) {
+  for (std::string_view bad :
+       {"8080", "127.0.0.1", "127.0.0.1:99999", ":8080", "::1:8080", "user@127.0.0.1:80", "127.0.0.1:http"}) {
     EXPECT_EQ(error_of("[server]\nlisten = \"" + std::string(bad) + "\"\n"),
               "t.toml:2: server.listen \"" + std::string(bad) + "\"" + format_error);
   }
@@ -284,8 +272,7 @@ TEST(ConfigValidate, ListenBeyondLoopbackNeedsToken) {
                                     " is not loopback: set server.token_file"))
         << message;
   }
-  EXPECT_TRUE(
-      parse_config("[server]\nlisten = \"[::]:8080\"\ntoken_file = \"/t\"\n", "t.toml").ok());
+  EXPECT_TRUE(parse_config("[server]\nlisten = \"[::]:8080\"\ntoken_file = \"/t\"\n", "t.toml").ok());
 }
 
 TEST(ConfigDuration, Forms) {
@@ -306,16 +293,11 @@ TEST(ConfigDuration, RoundTripsFormatDuration) {
 }
 
 TEST(ConfigDuration, Errors) {
-  EXPECT_EQ(parse_duration("30").error_message(),
-            "\"30\" needs a unit: ms, s, m, h or d (e.g. \"30s\")");
-  EXPECT_EQ(parse_duration("1h30").error_message(),
-            "\"1h30\" needs a unit: ms, s, m, h or d (e.g. \"1h30s\")");
-  EXPECT_EQ(parse_duration("5x").error_message(),
-            "\"5x\": unknown unit \"x\": use ms, s, m, h or d");
-  EXPECT_EQ(parse_duration("5S").error_message(),
-            "\"5S\": unknown unit \"S\": use ms, s, m, h or d");
-  const std::string not_a_duration =
-      " is not a duration: write a number and a unit, e.g. \"30s\" or \"1h30m\"";
+  EXPECT_EQ(parse_duration("30").error_message(), "\"30\" needs a unit: ms, s, m, h or d (e.g. \"30s\")");
+  EXPECT_EQ(parse_duration("1h30").error_message(), "\"1h30\" needs a unit: ms, s, m, h or d (e.g. \"1h30s\")");
+  EXPECT_EQ(parse_duration("5x").error_message(), "\"5x\": unknown unit \"x\": use ms, s, m, h or d");
+  EXPECT_EQ(parse_duration("5S").error_message(), "\"5S\": unknown unit \"S\": use ms, s, m, h or d");
+  const std::string not_a_duration = " is not a duration: write a number and a unit, e.g. \"30s\" or \"1h30m\"";
   for (std::string_view bad : {"", "s", "-5s", "5 s", " 5s", "inf", "1..2s"})
     EXPECT_EQ(parse_duration(bad).error_message(), "\"" + std::string(bad) + "\"" + not_a_duration);
   EXPECT_EQ(parse_duration("366d").error_message(), "\"366d\" is too long: the limit is 365d");
@@ -358,8 +340,8 @@ TEST(ConfigSample, ShippedFileIsTheDefaults) {
   auto as_enabled = parse_config(enabled, "soundtrackd.toml");
   ASSERT_TRUE(as_enabled.ok()) << as_enabled.error_message();
   EXPECT_EQ(*as_enabled, config{});
-  std::ptrdiff_t settings = std::distance(
-      std::sregex_iterator(text.begin(), text.end(), setting_line), std::sregex_iterator());
+  std::ptrdiff_t settings =
+      std::distance(std::sregex_iterator(text.begin(), text.end(), setting_line), std::sregex_iterator());
   EXPECT_EQ(settings, 29);
 }
 
@@ -376,8 +358,7 @@ TEST(ConfigLoad, ErrorsNameTheFile) {
   test::temp_dir dir;
   const std::string path = (dir / "s.toml").string();
   test::write_file(path, "[queue]\nmax_running = 0\n");
-  EXPECT_EQ(load_config(path).error_message(),
-            path + ":2: queue.max_running must be at least 1, got 0");
+  EXPECT_EQ(load_config(path).error_message(), path + ":2: queue.max_running must be at least 1, got 0");
 }
 
 TEST(ConfigLoad, MissingExplicitFileIsAnError) {
@@ -394,13 +375,11 @@ TEST(ConfigLoad, UnreadableFileGivesTheReason) {
   const std::string path = (dir / "s.toml").string();
   test::write_file(path, "");
   chmod(path.c_str(), 0);
-  EXPECT_EQ(load_config(path).error_message(),
-            "cannot read config file " + path + ": Permission denied");
+  EXPECT_EQ(load_config(path).error_message(), "cannot read config file " + path + ": Permission denied");
 }
 
 TEST(ConfigLoad, MissingDefaultFileMeansDefaults) {
-  if (std::filesystem::exists(default_config_path))
-    GTEST_SKIP() << default_config_path << " exists on this machine";
+  if (std::filesystem::exists(default_config_path)) GTEST_SKIP() << default_config_path << " exists on this machine";
   auto loaded = load_config("");
   ASSERT_TRUE(loaded.ok()) << loaded.error_message();
   EXPECT_EQ(loaded->values, config{});

@@ -52,8 +52,7 @@ class Credentials : public ::testing::Test {
   test::temp_dir dir_;
 
  private:
-  static constexpr const char* variables_[] = {"CREDENTIALS_DIRECTORY", "SCENARIO_API_KEY",
-                                               "SCENARIO_API_SECRET"};
+  static constexpr const char* variables_[] = {"CREDENTIALS_DIRECTORY", "SCENARIO_API_KEY", "SCENARIO_API_SECRET"};
   std::vector<std::pair<const char*, std::optional<std::string>>> saved_;
 };
 
@@ -71,8 +70,7 @@ TEST_F(Credentials, FilesWithTrailingNewlinesStripped) {
   ASSERT_TRUE(found);
   EXPECT_EQ(found->api_key, "key-1");
   EXPECT_EQ(found->api_secret, secret_value);
-  EXPECT_EQ(found->source,
-            "credential files in $CREDENTIALS_DIRECTORY (" + dir_.path().string() + ")");
+  EXPECT_EQ(found->source, "credential files in $CREDENTIALS_DIRECTORY (" + dir_.path().string() + ")");
 }
 
 TEST_F(Credentials, FilesOthersCanReadGiveAWarningWithoutTheValue) {
@@ -129,8 +127,8 @@ TEST_F(Credentials, MessageNamesTheMissingFile) {
   use_credential_files(secret_value, std::nullopt);
   EXPECT_FALSE(find_credentials());
   const std::string message = missing_credentials_message();
-  EXPECT_TRUE(message.ends_with("; in $CREDENTIALS_DIRECTORY (" + dir_.path().string() +
-                                ") scenario_api_secret is missing"))
+  EXPECT_TRUE(
+      message.ends_with("; in $CREDENTIALS_DIRECTORY (" + dir_.path().string() + ") scenario_api_secret is missing"))
       << message;
 }
 
@@ -138,8 +136,7 @@ TEST_F(Credentials, MessageNamesEmptyAndMissingFiles) {
   use_credential_files("\n", std::nullopt);
   EXPECT_FALSE(find_credentials());
   const std::string message = missing_credentials_message();
-  EXPECT_TRUE(message.ends_with("scenario_api_key is empty and scenario_api_secret is missing"))
-      << message;
+  EXPECT_TRUE(message.ends_with("scenario_api_key is empty and scenario_api_secret is missing")) << message;
 }
 
 TEST_F(Credentials, MessageNamesAnUnreadableFile) {
@@ -155,8 +152,7 @@ TEST_F(Credentials, MessageNamesTheMissingVariable) {
   use_environment(nullptr, secret_value);
   EXPECT_FALSE(find_credentials());
   const std::string message = missing_credentials_message();
-  EXPECT_TRUE(message.ends_with("; SCENARIO_API_SECRET is set but SCENARIO_API_KEY is not"))
-      << message;
+  EXPECT_TRUE(message.ends_with("; SCENARIO_API_SECRET is set but SCENARIO_API_KEY is not")) << message;
 }
 
 TEST_F(Credentials, SecretNeverInMessages) {

@@ -21,7 +21,6 @@ namespace {
 // The version a fully migrated database has: the number of the last embedded migration.
 int latest_version() { return embedded_migrations().back().number; }
 
-
 using namespace std::chrono_literals;
 
 std::set<std::string> table_names(database& db) {

@@ -136,7 +136,8 @@ TEST_F(SchemaTest, EveryBadValueIsRejectedByName) {
       {"(prompt, priority) VALUES ('x', 1.5)", "CHECK constraint failed: priority_must_be_an_integer"},
       {"(prompt, status) VALUES ('x', 'QUEUED')",
        "CHECK constraint failed: status_must_be_queued_submitting_running_downloading_succeeded_failed_or_cancelled"},
-      {"(prompt, run_after) VALUES ('x', -1)", "CHECK constraint failed: run_after_must_be_epoch_seconds_use_unixepoch"},
+      {"(prompt, run_after) VALUES ('x', -1)",
+       "CHECK constraint failed: run_after_must_be_epoch_seconds_use_unixepoch"},
       {"(prompt, run_after) VALUES ('x', '2026-01-01 00:00:00')",
        "CHECK constraint failed: run_after_must_be_epoch_seconds_use_unixepoch"},
       {"(prompt, progress) VALUES ('x', -0.1)", "CHECK constraint failed: progress_must_be_null_or_between_0_and_1"},
@@ -153,10 +154,12 @@ TEST_F(SchemaTest, EveryBadValueIsRejectedByName) {
 
   // The label limits also hold for updates, and 200 characters (not bytes) are fine.
   db_.exec("INSERT INTO jobs (prompt, name, batch) VALUES ('x', printf('%.200c', 'n'), 'night')");
-  EXPECT_NE(error_of("UPDATE jobs SET name = printf('%.201c', 'n')").find("name_must_be_null_or_at_most_200_characters"),
-            std::string::npos);
-  EXPECT_NE(error_of("UPDATE jobs SET batch = printf('%.300c', 'b')").find("batch_must_be_null_or_at_most_200_characters"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of("UPDATE jobs SET name = printf('%.201c', 'n')").find("name_must_be_null_or_at_most_200_characters"),
+      std::string::npos);
+  EXPECT_NE(
+      error_of("UPDATE jobs SET batch = printf('%.300c', 'b')").find("batch_must_be_null_or_at_most_200_characters"),
+      std::string::npos);
   std::string emoji_name;
   for (int i = 0; i < 200; ++i) emoji_name += "\xF0\x9F\x8E\xB5";  // U+1F3B5, 4 bytes each
   EXPECT_EQ(error_of_prompt("y"), "");

@@ -583,7 +583,6 @@ TEST_F(JobStoreTest, BusyDatabaseFailsCleanlyAndCanBeRetried) {
   EXPECT_TRUE(store_.mark_failed(id, "x", t0));
 }
 
-
 namespace soundtrackd::db {
 namespace {
 
@@ -591,8 +590,9 @@ TEST(JobStoreSpend, SumsTheCostOfRowsSubmittedInTheWindowUsingItsIndex) {
   test::temp_dir dir;
   auto db = open_queue_database(dir / "q.db");
   sqlite_job_store store(db);
-  db.exec("INSERT INTO jobs(prompt, submitted_at, cost_cu) VALUES ('old', 1000, 7), ('new', 5000, 5), "
-          "('newer', 6000, 2.5), ('unpriced', 6000, NULL), ('never submitted', NULL, NULL)");
+  db.exec(
+      "INSERT INTO jobs(prompt, submitted_at, cost_cu) VALUES ('old', 1000, 7), ('new', 5000, 5), "
+      "('newer', 6000, 2.5), ('unpriced', 6000, NULL), ('never submitted', NULL, NULL)");
   EXPECT_DOUBLE_EQ(store.spent_cu_since(4000), 7.5);
   EXPECT_DOUBLE_EQ(store.spent_cu_since(0), 14.5);
   EXPECT_DOUBLE_EQ(store.spent_cu_since(7000), 0.0);

@@ -7,7 +7,8 @@ namespace soundtrackd::http {
 namespace {
 
 route_handler named(std::string name) {
-  return [name](const server_request&) -> boost::asio::awaitable<server_reply> { co_return server_reply{.body = name}; };
+  return
+      [name](const server_request&) -> boost::asio::awaitable<server_reply> { co_return server_reply{.body = name}; };
 }
 
 class RouterTest : public ::testing::Test {

@@ -216,7 +216,8 @@ TEST(JobFsm, ASuccessfulPollResetsThePollBudget) {
 
 TEST(JobFsm, PermanentPollErrorFails) {
   auto fsm = submitted();
-  auto a = fsm.on_poll_failed(err(error_kind::permanent, 404, "HTTP 404 from GET /jobs/job_1: Job not found"), t0 + 1, 0.5);
+  auto a =
+      fsm.on_poll_failed(err(error_kind::permanent, 404, "HTTP 404 from GET /jobs/job_1: Job not found"), t0 + 1, 0.5);
   EXPECT_EQ(a.kind, action_kind::fail);
   EXPECT_EQ(a.message, "remote job job_1 cannot be read: HTTP 404 from GET /jobs/job_1: Job not found");
 }
@@ -226,7 +227,7 @@ TEST(JobFsm, JobTimeoutFailsWithAClearMessage) {
   const double deadline = t0 + 30 * 60;
   auto a = fsm.on_polled(remote("in-progress"), deadline - 2);
   EXPECT_EQ(a.kind, action_kind::wait);
-  EXPECT_LE(a.delay, 2s);  // never sleeps past the deadline
+  EXPECT_LE(a.delay, 2s);                                     // never sleeps past the deadline
   EXPECT_EQ(fsm.on_timer(deadline).kind, action_kind::poll);  // one last look
   a = fsm.on_polled(remote("in-progress"), deadline);
   EXPECT_EQ(a.kind, action_kind::fail);

@@ -133,7 +133,8 @@ TEST(ScenarioMessages, GenerateBodyHasEveryField) {
 }
 
 TEST(ScenarioMessages, GenerateAnswer) {
-  auto ok = parse_generate_answer(R"({"job":{"jobId":"job_1","billing":{"cuCost":7}},"creativeUnitsCost":5})", "POST x");
+  auto ok =
+      parse_generate_answer(R"({"job":{"jobId":"job_1","billing":{"cuCost":7}},"creativeUnitsCost":5})", "POST x");
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->job_id, "job_1");
   EXPECT_EQ(ok->cost_cu, 7.0);
@@ -165,8 +166,8 @@ TEST(ScenarioMessages, JobAnswer) {
 }
 
 TEST(ScenarioMessages, AssetAnswer) {
-  auto a = parse_asset_answer(R"({"asset":{"id":"a1","url":"https://cdn/x?Signature=s","mimeType":"audio/mpeg","size":12}})",
-                              "GET x");
+  auto a = parse_asset_answer(
+      R"({"asset":{"id":"a1","url":"https://cdn/x?Signature=s","mimeType":"audio/mpeg","size":12}})", "GET x");
   ASSERT_TRUE(a);
   EXPECT_EQ(a->url, "https://cdn/x?Signature=s");
   EXPECT_EQ(a->mime_type, "audio/mpeg");

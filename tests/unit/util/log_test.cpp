@@ -15,8 +15,7 @@ namespace {
 template <class Log>
 std::string capture(const config::log_config& cfg, bool journald, Log log) {
   std::ostringstream out;
-  auto logger = make_logger(cfg, "soundtrackd",
-                            std::make_shared<spdlog::sinks::ostream_sink_mt>(out), journald);
+  auto logger = make_logger(cfg, "soundtrackd", std::make_shared<spdlog::sinks::ostream_sink_mt>(out), journald);
   log(*logger);
   return out.str();
 }
@@ -71,14 +70,12 @@ TEST(LogJournald, PriorityPrefixNoTimestamp) {
 }
 
 TEST(LogJournald, EveryLineOfAMessageCarriesThePriority) {
-  const std::string out =
-      capture(text_config(), true, [](spdlog::logger& log) { log.error("first\nsecond"); });
+  const std::string out = capture(text_config(), true, [](spdlog::logger& log) { log.error("first\nsecond"); });
   EXPECT_EQ(out, "<3>first\n<3>second\n");
 }
 
 TEST(LogJson, OneObjectPerLine) {
-  const std::string out =
-      capture(json_config(), false, [](spdlog::logger& log) { log.warn("queue paused"); });
+  const std::string out = capture(json_config(), false, [](spdlog::logger& log) { log.warn("queue paused"); });
   ASSERT_FALSE(out.empty());
   EXPECT_EQ(out.find('\n'), out.size() - 1) << out;
   const auto line = boost::json::parse(out).as_object();
@@ -92,16 +89,14 @@ TEST(LogJson, OneObjectPerLine) {
 
 TEST(LogJson, MessageIsEscaped) {
   const std::string message = "prompt \"lofi\"\nline two\\ \t end";
-  const std::string out =
-      capture(json_config(), false, [&](spdlog::logger& log) { log.info("{}", message); });
+  const std::string out = capture(json_config(), false, [&](spdlog::logger& log) { log.info("{}", message); });
   EXPECT_EQ(out.find('\n'), out.size() - 1) << out;
   EXPECT_NE(out.find(R"("msg":"prompt \"lofi\"\nline two\\ \t end")"), std::string::npos) << out;
   EXPECT_EQ(boost::json::parse(out).at("msg").as_string(), message);
 }
 
 TEST(LogJson, JournaldPrefixesTheObject) {
-  const std::string out =
-      capture(json_config(), true, [](spdlog::logger& log) { log.error("failed"); });
+  const std::string out = capture(json_config(), true, [](spdlog::logger& log) { log.error("failed"); });
   ASSERT_TRUE(out.starts_with("<3>{")) << out;
   EXPECT_EQ(boost::json::parse(out.substr(3)).at("level").as_string(), "error");
 }
