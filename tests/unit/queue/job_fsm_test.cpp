@@ -1,6 +1,8 @@
 // Every edge of the job state machine: the actions it asks for, the messages it writes.
 #include "soundtrackd/queue/job_fsm.hpp"
 
+#include "soundtrackd/db/queue_admin.hpp"
+
 #include <gtest/gtest.h>
 
 using namespace soundtrackd;
@@ -114,6 +116,23 @@ TEST(JobFsm, RemoteCancelFails) {
   auto a = fsm.on_polled(remote("canceled"), t0 + 1);
   EXPECT_EQ(a.kind, action_kind::fail);
   EXPECT_EQ(a.message, "remote job job_1 was canceled by the API");
+}
+
+// soundtrackctl retry decides between resuming the remote job and a new submit by reading
+// last_error (db::remote_job_may_have_audio): the messages written here are the ones it must
+// recognise, so a change of wording fails this test rather than turning resumes into new
+// (billed) submits.
+TEST(JobFsm, RetryRecognisesTheRemoteEndingsThatHaveNoAudio) {
+  for (auto s : {"failure", "canceled"}) {
+    auto fsm = submitted();
+    auto j = remote(s);
+    j.error = "content flagged";
+    EXPECT_FALSE(db::remote_job_may_have_audio("job_1", fsm.on_polled(j, t0 + 1).message)) << s;
+  }
+  auto timed_out = submitted();
+  auto a = timed_out.on_poll_failed(err(error_kind::transient, 503, "HTTP 503"), t0 + 31 * 60, 0.5);
+  ASSERT_EQ(a.kind, action_kind::fail);
+  EXPECT_TRUE(db::remote_job_may_have_audio("job_1", a.message)) << a.message;
 }
 
 TEST(JobFsm, SuccessWithoutAssetsIsRetriedAsAPollFailure) {
