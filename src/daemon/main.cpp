@@ -161,7 +161,8 @@ int run_daemon(const options& opt) {
       http, {cfg.api.base_url, cfg.api.model, cfg.api.project_id, cfg.api.request_timeout, cfg.api.download_timeout});
   queue::scheduler scheduler(io.get_executor(), store_thread, api,
                              {cfg.queue, cfg.storage, cfg.api.max_requests_per_second,
-                              staging_dir_for(cfg.database.path), opt.exit_when_idle, cfg.database.path},
+                              staging_dir_for(cfg.database.path), opt.exit_when_idle, cfg.database.path,
+                              2 * cfg.api.max_connections},
                              log, [&] {
                                // Under LoadCredential= the files are copied at start: a changed
                                // credential there needs a restart (README).

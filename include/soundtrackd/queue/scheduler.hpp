@@ -36,6 +36,9 @@ struct scheduler_settings {
   // Watched (its -wal file) so rows other programs insert are admitted at once; empty: only
   // the timed scan (scan_interval) notices them.
   std::string database_path;
+  // API requests (submit, poll, asset) and downloads each in flight at once; the rest wait
+  // in line holding only their job's frames (see request_line in scheduler.cpp).
+  int max_requests_in_flight = 16;
 };
 
 // Counters for logs, STATUS= and metrics.
@@ -74,6 +77,8 @@ class scheduler {
 
  private:
   struct active_job;
+  class request_line;
+  class request_turn;
 
   // Rows in submitting/running/downloading that no job of ours tracks: after a restart, or
   // after a job stopped on an unexpected error.
@@ -89,6 +94,10 @@ class scheduler {
   boost::asio::awaitable<bool> store(active_job& job);
   boost::asio::awaitable<bool> record_retry(active_job& job, const action& a);
   boost::asio::awaitable<void> take_token(active_job& job);
+  // Waits for a turn in `line`. give_up_on_stop: a stop or a cancel by someone else ends the
+  // wait without a turn (the result is then empty); otherwise only a turn does.
+  boost::asio::awaitable<std::optional<request_turn>> wait_turn(request_line& line, active_job& job,
+                                                                bool give_up_on_stop);
   boost::asio::awaitable<void> sleep(boost::asio::steady_timer& timer, duration d);
   boost::asio::awaitable<void> taken_away(active_job& job);
   // How many more rows may be submitted under spend_limit_cu (the rolling 24 h cost, plus
@@ -125,6 +134,8 @@ class scheduler {
   fsm_policy policy_;
 
   token_bucket bucket_;
+  std::unique_ptr<request_line> api_line_;       // submit, poll, asset lookups
+  std::unique_ptr<request_line> download_line_;  // CDN downloads
   boost::asio::steady_timer wake_;  // admission sleeps here; a finished job or a new row wakes it
   bool woken_ = false;              // a wake() arrived while admission was not sleeping
   std::unique_ptr<db::change_watcher> watcher_;
