@@ -412,9 +412,11 @@ void database::busy_poll(std::chrono::milliseconds timeout) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
     return 1;
   };
-  if (int rc = sqlite3_busy_handler(db_.get(), handler, reinterpret_cast<void*>(static_cast<std::intptr_t>(tries)));
-      rc != SQLITE_OK)
-    throw_db_error(db_.get(), rc, "");
+  // The handler's void* context carries the count itself: a pointer to a member would dangle
+  // once the database is moved.
+  // NOLINTNEXTLINE(performance-no-int-to-ptr)
+  void* limit = reinterpret_cast<void*>(static_cast<std::intptr_t>(tries));
+  if (int rc = sqlite3_busy_handler(db_.get(), handler, limit); rc != SQLITE_OK) throw_db_error(db_.get(), rc, "");
 }
 
 bool database::in_transaction() const { return sqlite3_get_autocommit(db_.get()) == 0; }

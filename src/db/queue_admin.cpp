@@ -334,6 +334,7 @@ cancel_outcome queue_admin::cancel_one(std::int64_t id, const std::string& note,
 std::vector<cancel_outcome> queue_admin::cancel(const std::vector<std::int64_t>& ids, const std::string& note,
                                                 epoch_seconds now) {
   std::vector<cancel_outcome> outcomes;
+  outcomes.reserve(ids.size());
   transaction tx(db_);
   for (auto id : ids) outcomes.push_back(cancel_one(id, note, now));
   tx.commit();
@@ -378,6 +379,7 @@ retry_outcome queue_admin::retry_one(std::int64_t id, const std::string& note, e
 std::vector<retry_outcome> queue_admin::retry(const std::vector<std::int64_t>& ids, const std::string& note,
                                               epoch_seconds now) {
   std::vector<retry_outcome> outcomes;
+  outcomes.reserve(ids.size());
   transaction tx(db_);
   for (auto id : ids) outcomes.push_back(retry_one(id, note, now));
   tx.commit();

@@ -197,10 +197,14 @@ void set_from_json(job_request& r, column c, const json::value& v) {
     case column::name: {
       if (!v.is_string()) wrong_value(c, v);
       std::string text(v.get_string());
-      if (c == column::prompt) r.prompt = std::move(text);
-      if (c == column::lyrics) r.lyrics = std::move(text);
-      if (c == column::batch) r.batch = std::move(text);
-      if (c == column::name) r.name = std::move(text);
+      if (c == column::prompt)
+        r.prompt = std::move(text);
+      else if (c == column::lyrics)
+        r.lyrics = std::move(text);
+      else if (c == column::batch)
+        r.batch = std::move(text);
+      else
+        r.name = std::move(text);
       return;
     }
     case column::is_instrumental:

@@ -174,7 +174,7 @@ range_kind parse_range(std::string_view header, std::uint64_t size, byte_range& 
 
 // --- router --------------------------------------------------------------------------------
 
-void router::add(std::string method, std::string pattern, route_handler handler, route_access access) {
+void router::add(std::string method, const std::string& pattern, route_handler handler, route_access access) {
   std::vector<std::string> segments;
   std::string_view rest = pattern;
   if (!rest.starts_with('/')) throw std::invalid_argument("route pattern must start with '/': " + pattern);
@@ -236,7 +236,7 @@ struct status_server::impl : std::enable_shared_from_this<impl> {
     std::chrono::steady_clock::time_point idle_since;
   };
 
-  impl(asio::any_io_executor ex, tcp::endpoint endpoint, std::string t, std::shared_ptr<const router> r,
+  impl(asio::any_io_executor ex, const tcp::endpoint& endpoint, std::string t, std::shared_ptr<const router> r,
        server_limits l, logger_ptr lg)
       : acceptor(ex),
         token(std::move(t)),

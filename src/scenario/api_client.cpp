@@ -126,7 +126,7 @@ boost::asio::awaitable<api_result<downloaded_file>> api_client::download(const a
   if (got->status / 100 != 2)
     co_return classify_http_error(call::download, what, got->status, got->error_body, {}, now_epoch());
 
-  auto invalid = [&](std::string problem) {
+  auto invalid = [&](const std::string& problem) {
     return api_error{
         error_kind::transient, got->status, "download of asset " + asset.id + " is invalid: " + problem, {}, {}};
   };

@@ -131,10 +131,10 @@ api_error classify_http_error(call c, std::string_view what, unsigned status, st
   if (status == 429) {
     e.kind = error_kind::rate_limited;
     e.action_limit = action_limit_of(body);
-  } else if (status == 401 || status == 403) {
+  } else if (status == 401 || status == 403 || status == 402 ||
+             (status >= 400 && status < 500 && mentions_credits(text))) {
+    // Bad credentials, or out of creative units: every submit would fail alike.
     e.kind = error_kind::global;
-  } else if (status == 402 || (status >= 400 && status < 500 && mentions_credits(text))) {
-    e.kind = error_kind::global;  // out of creative units: every submit would fail alike
   } else if (status == 400 || status == 404 || status == 409 || status == 422) {
     e.kind = error_kind::permanent;
   } else {

@@ -74,7 +74,8 @@ enum class route_access { token, open };
 // The first route added that matches wins.
 class router {
  public:
-  void add(std::string method, std::string pattern, route_handler handler, route_access access = route_access::token);
+  void add(std::string method, const std::string& pattern, route_handler handler,
+           route_access access = route_access::token);
 
   struct match {
     const route_handler* handler = nullptr;  // nullptr: no route for this method and path
