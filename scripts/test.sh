@@ -3,7 +3,8 @@
 #   scripts/test.sh              normal build (build/)
 #   scripts/test.sh --sanitize   AddressSanitizer + UndefinedBehaviorSanitizer build (build-sanitize/)
 #   scripts/test.sh --fuzz       one clang build (build-fuzz/, ASan+UBSan+libFuzzer): the unit tests
-#                                and the security integration tests, then each fuzz target 10 s
+#                                and the security integration tests, each fuzz target 10 s, then
+#                                scripts/lint.sh (clang-format and clang-tidy)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -73,6 +74,9 @@ if [ "$mode" = fuzz ]; then
   ctest --test-dir "$build" --output-on-failure -j "$jobs" --timeout 300 -L integration -R "$security_tests"
   phase "fuzz"
   bash scripts/fuzz.sh 10 --no-build
+  # Static checks last, from this clang build's compile_commands.json: a finding fails the run.
+  phase "lint"
+  bash scripts/lint.sh --build "$build"
   exit 0
 fi
 # Integration tests start their own emulator on loopback ports; they run in parallel too.

@@ -159,16 +159,15 @@ int run_daemon(const options& opt) {
   auto& http = *http_client;
   scenario::api_client api(
       http, {cfg.api.base_url, cfg.api.model, cfg.api.project_id, cfg.api.request_timeout, cfg.api.download_timeout});
-  queue::scheduler scheduler(io.get_executor(), store_thread, api,
-                             {cfg.queue, cfg.storage, cfg.api.max_requests_per_second,
-                              staging_dir_for(cfg.database.path), opt.exit_when_idle, cfg.database.path,
-                              2 * cfg.api.max_connections},
-                             log, [&] {
-                               // Under LoadCredential= the files are copied at start: a changed
-                               // credential there needs a restart (README).
-                               if (auto fresh = config::find_credentials())
-                                 http.set_authorization(config::basic_authorization(*fresh));
-                             });
+  queue::scheduler scheduler(
+      io.get_executor(), store_thread, api,
+      {cfg.queue, cfg.storage, cfg.api.max_requests_per_second, staging_dir_for(cfg.database.path), opt.exit_when_idle,
+       cfg.database.path, 2 * cfg.api.max_connections},
+      log, [&] {
+        // Under LoadCredential= the files are copied at start: a changed
+        // credential there needs a restart (README).
+        if (auto fresh = config::find_credentials()) http.set_authorization(config::basic_authorization(*fresh));
+      });
 
   // The HTTP API reads and writes on connections and threads of its own (queue/job_api.hpp).
   std::unique_ptr<queue::api_connection> api_reads_db, api_writes_db;

@@ -136,8 +136,8 @@ class scheduler {
   token_bucket bucket_;
   std::unique_ptr<request_line> api_line_;       // submit, poll, asset lookups
   std::unique_ptr<request_line> download_line_;  // CDN downloads
-  boost::asio::steady_timer wake_;  // admission sleeps here; a finished job or a new row wakes it
-  bool woken_ = false;              // a wake() arrived while admission was not sleeping
+  boost::asio::steady_timer wake_;               // admission sleeps here; a finished job or a new row wakes it
+  bool woken_ = false;                           // a wake() arrived while admission was not sleeping
   std::unique_ptr<db::change_watcher> watcher_;
   boost::asio::steady_timer watch_timer_;
   boost::asio::steady_timer progress_timer_;
