@@ -268,7 +268,7 @@ asio::awaitable<void> scheduler::resume_unfinished() {
     auto fsm = job_fsm::for_resume(policy_, *row.remote_job_id, tracking_since);
     auto job = std::make_shared<active_job>(executor_, row, std::move(fsm));
     job->db_status = row.status;
-    start_job(std::move(job));
+    start_job(job);
   }
 }
 
@@ -396,7 +396,7 @@ asio::awaitable<void> scheduler::notice_taken_away() {
   }
 }
 
-void scheduler::start_job(std::shared_ptr<active_job> job) {
+void scheduler::start_job(const std::shared_ptr<active_job>& job) {
   auto id = job->row.id;
   active_[id] = job;
   asio::co_spawn(executor_, run_job(job), [this, id, job](std::exception_ptr e) {
@@ -423,7 +423,7 @@ asio::awaitable<void> scheduler::take_token(active_job& job) {
 }
 
 asio::awaitable<std::optional<scheduler::request_turn>> scheduler::wait_turn(request_line& line, active_job& job,
-                                                                            bool give_up_on_stop) {
+                                                                             bool give_up_on_stop) {
   std::optional<request_turn> turn;
   if (line.try_enter()) {
     turn.emplace(line);

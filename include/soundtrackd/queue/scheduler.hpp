@@ -113,7 +113,7 @@ class scheduler {
   boost::asio::awaitable<void> flush_progress();
   // Admission runs another pass now, or right after the one in progress.
   void wake();
-  void start_job(std::shared_ptr<active_job> job);
+  void start_job(const std::shared_ptr<active_job>& job);
   void pause_queue(const std::string& reason);
   // A 429 slows every API call (the token bucket is shared), or, naming the team's
   // concurrent-job ceiling, lowers the in-flight cap; the rate recovers after quiet periods.
