@@ -301,7 +301,6 @@ net::awaitable<result<download_result>> client::impl::download(std::string url, 
     }
     if (head.keep_alive() && lease.get()->drained()) lease.keep();
 
-    if (auto failure = out->sync()) co_return std::move(*failure);
     result.size = out->size();
     result.sha256 = out->sha256_hex();
     co_return result;

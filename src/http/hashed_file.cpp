@@ -1,4 +1,7 @@
-// Streaming a download to disk: POSIX writes, an EVP sha256 of the same bytes, fsync.
+// Streaming a download to disk: POSIX writes and an EVP sha256 of the same bytes. No fsync: a
+// staging file only lives until its bytes are copied into the database (whose commit is what
+// is made durable), and the daemon deletes every staging file at start, so no crash can leave
+// one behind to be trusted.
 #include "hashed_file.hpp"
 
 #include <fcntl.h>
@@ -52,13 +55,6 @@ std::optional<error> hashed_file::append(const char* data, std::size_t size) {
   }
   EVP_DigestUpdate(digest_.get(), data, size);
   size_ += size;
-  return std::nullopt;
-}
-
-std::optional<error> hashed_file::sync() {
-  // One fsync per download, on the I/O thread: tens of milliseconds at worst on a local
-  // disk, once per track, which the scheduler's timers tolerate.
-  if (::fsync(fd_) != 0) return error{os_error("cannot sync", path_)};
   return std::nullopt;
 }
 

@@ -24,9 +24,6 @@ class hashed_file {
   ~hashed_file();
 
   std::optional<error> append(const char* data, std::size_t size);
-  // Flushes the bytes to disk: a crash after a download reported success must not leave
-  // a shorter file behind.
-  std::optional<error> sync();
   // Empties the file after a failed download, so nothing partial can pass for a result.
   void discard();
 
