@@ -489,7 +489,8 @@ std::uint64_t write_blob_from_file(database& db, const std::string& table, const
     throw std::runtime_error(file.string() + " is " + std::to_string(file_size) + " bytes but " + table + "." + column +
                              " rowid " + std::to_string(rowid) + " was allocated " + std::to_string(blob.size()));
 
-  std::vector<std::byte> buffer(blob_chunk_size);
+  // No bigger than the file: a 20 KB track should not cost a 256 KiB allocation and memset.
+  std::vector<std::byte> buffer(std::min<std::size_t>(blob_chunk_size, file_size));
   std::size_t offset = 0;
   while (offset < file_size) {
     auto want = std::min(buffer.size(), file_size - offset);

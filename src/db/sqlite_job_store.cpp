@@ -360,6 +360,9 @@ bool sqlite_job_store::store_assets(std::int64_t id, const std::vector<staged_as
   return store_assets_in_chunks(id, assets, total_bytes, now);
 }
 
+static_assert(job_store::group_store_max_bytes <= store_chunk_bytes,
+              "a store the scheduler groups must be one that commits at once");
+
 // Small tracks: everything in one transaction, as short as a few page writes.
 bool sqlite_job_store::store_assets_at_once(std::int64_t id, const std::vector<staged_asset>& assets,
                                             std::uint64_t total_bytes, epoch_seconds now) {

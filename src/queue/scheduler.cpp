@@ -669,11 +669,21 @@ asio::awaitable<std::optional<action>> scheduler::download(active_job& job) {
 
 asio::awaitable<bool> scheduler::store(active_job& job) {
   bool ok = false;
+  std::uint64_t bytes = 0;
+  for (const auto& a : job.staged) bytes += a.size_bytes;
   try {
-    auto store_assets = [id = job.row.id, staged = job.staged](job_store& s) {
-      return s.store_assets(id, staged, now_epoch());
-    };
-    ok = co_await db_.run(std::move(store_assets));
+    if (bytes <= job_store::group_store_max_bytes) {
+      // Small tracks of jobs finishing together share one transaction (one fsync).
+      group_commit::write_fn store_assets = [&ok, &job](job_store& s) {
+        ok = s.store_assets(job.row.id, job.staged, now_epoch());
+      };
+      co_await writes_.write(std::move(store_assets));
+    } else {
+      auto store_assets = [id = job.row.id, staged = job.staged](job_store& s) {
+        return s.store_assets(id, staged, now_epoch());
+      };
+      ok = co_await db_.run(std::move(store_assets));
+    }
   } catch (const std::exception& e) {
     log_->error("{}: storing {} asset(s) failed: {}", job_label(job), job.staged.size(), e.what());
     co_return false;
@@ -684,8 +694,6 @@ asio::awaitable<bool> scheduler::store(active_job& job) {
     co_return true;
   }
   ++stats_.succeeded;
-  std::uint64_t bytes = 0;
-  for (auto& a : job.staged) bytes += a.size_bytes;
   log_->info("job {} remote {}: succeeded, {} asset(s), {} bytes stored", job.row.id, job.fsm.remote_job_id(),
              job.staged.size(), bytes);
   if (!settings_.storage.output_dir.empty()) write_output_files(job);

@@ -72,6 +72,10 @@ class job_store {
   // I/O (never loaded whole), status succeeded, progress 1, finished_at, last_error NULL,
   // event `succeeded`. Rolls back and returns false when the row is no longer downloading.
   virtual bool store_assets(std::int64_t id, const std::vector<staged_asset>& assets, epoch_seconds now) = 0;
+  // store_assets of at most this many bytes in all is one short transaction, so it may be part of a
+  // group commit (in_one_transaction): the rows finishing in the same tick share one fsync. A
+  // larger one may commit in steps of its own and is called alone.
+  static constexpr std::uint64_t group_store_max_bytes = 256 * 1024;
   // -> failed with last_error, finished_at, event `failed`.
   virtual bool mark_failed(std::int64_t id, const std::string& message, epoch_seconds now) = 0;
   // The row left the daemon's hands (a person set cancelled, or deleted it): its status now,

@@ -127,7 +127,7 @@ class scheduler {
 
   boost::asio::any_io_executor executor_;
   db::store_thread& db_;
-  group_commit writes_;  // claims and status changes of many rows in one transaction
+  group_commit writes_;  // claims, status changes and small stores of many rows in one transaction
   scenario::api_client& api_;
   scheduler_settings settings_;
   logger_ptr log_;

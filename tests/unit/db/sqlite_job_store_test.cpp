@@ -635,6 +635,37 @@ TEST_F(JobStoreTest, OneTransactionHoldsManyRowWritesAndAFailingOneFailsAlone) {
   EXPECT_TRUE(event_kinds(third) == std::vector<std::string>{"submitted"}) << "the failed write's event is undone too";
 }
 
+// Jobs finishing together store their tracks in one transaction; a store that fails (a
+// staging file that does not match) leaves nothing of itself and the others commit.
+TEST_F(JobStoreTest, SmallTracksOfSeveralJobsStoreInOneTransaction) {
+  auto first = add_in(job_status::downloading);
+  auto second = add_in(job_status::downloading);
+  auto third = add_in(job_status::downloading);
+  auto bad = stage("bad", "short");
+  bad.size_bytes = 100;
+  bool stored_first = false, stored_third = false, threw = false;
+  store_.in_one_transaction([&](job_store& s) {
+    stored_first = s.store_assets(first, {stage("a1", "first audio")}, t0 + 1);
+    try {
+      s.store_assets(second, {stage("a2", "second audio"), bad}, t0 + 1);
+    } catch (const std::runtime_error&) {
+      threw = true;
+    }
+    stored_third = s.store_assets(third, {stage("a3", "third audio")}, t0 + 1);
+  });
+  EXPECT_FALSE(db_.in_transaction());
+  EXPECT_TRUE(stored_first);
+  EXPECT_TRUE(stored_third);
+  EXPECT_TRUE(threw);
+  EXPECT_EQ(row(first).status, job_status::succeeded);
+  EXPECT_EQ(row(third).status, job_status::succeeded);
+  EXPECT_EQ(row(second).status, job_status::downloading);
+  EXPECT_TRUE(store_.assets_of(second).empty()) << "the failed store's first asset is undone too";
+  EXPECT_EQ(blob_of(store_.assets_of(first).at(0).id), "first audio");
+  EXPECT_EQ(blob_of(store_.assets_of(third).at(0).id), "third audio");
+  EXPECT_TRUE(event_kinds(second).empty()) << "no event of the failed store remains";
+}
+
 TEST_F(JobStoreTest, LargeTracksAreNeverPartOfAGroupCommit) {
   auto id = add_in(job_status::downloading);
   auto big = stage("big", std::string(store_chunk_bytes + 1, 'x'));
