@@ -121,8 +121,10 @@ class scheduler {
   void recover_rate();
   void resume_queue();
   void write_output_files(const active_job& job);
-  void remove_staged_files(const active_job& job);
-  std::string staging_path(const active_job& job, std::size_t index) const;
+  // A job's staging slot, taken at its first download and given back, emptied, when it ends.
+  std::string staging_path(active_job& job, std::size_t index);
+  void release_staging(active_job& job);
+  void empty_staging_dir();
   double random01();
 
   boost::asio::any_io_executor executor_;
@@ -148,6 +150,8 @@ class scheduler {
   std::chrono::steady_clock::time_point next_version_check_{};
   std::map<std::int64_t, std::shared_ptr<active_job>> active_;
   std::map<std::int64_t, int> submit_failures_;  // rows waiting in the queue to resubmit
+  std::vector<int> free_staging_slots_;           // staging files emptied and ready for reuse
+  int staging_slots_ = 0;                         // slots made so far (slot-N-*.part)
   std::set<std::string> unknown_statuses_logged_;
   std::optional<std::chrono::steady_clock::time_point> paused_until_;
   std::function<void()> reload_credentials_;
