@@ -643,6 +643,7 @@ TEST_F(JobStoreTest, SmallTracksOfSeveralJobsStoreInOneTransaction) {
   auto third = add_in(job_status::downloading);
   auto bad = stage("bad", "short");
   bad.size_bytes = 100;
+  const auto second_events = event_kinds(second);
   bool stored_first = false, stored_third = false, threw = false;
   store_.in_one_transaction([&](job_store& s) {
     stored_first = s.store_assets(first, {stage("a1", "first audio")}, t0 + 1);
@@ -663,7 +664,7 @@ TEST_F(JobStoreTest, SmallTracksOfSeveralJobsStoreInOneTransaction) {
   EXPECT_TRUE(store_.assets_of(second).empty()) << "the failed store's first asset is undone too";
   EXPECT_EQ(blob_of(store_.assets_of(first).at(0).id), "first audio");
   EXPECT_EQ(blob_of(store_.assets_of(third).at(0).id), "third audio");
-  EXPECT_TRUE(event_kinds(second).empty()) << "no event of the failed store remains";
+  EXPECT_TRUE(event_kinds(second) == second_events) << "no event of the failed store remains";
 }
 
 TEST_F(JobStoreTest, LargeTracksAreNeverPartOfAGroupCommit) {
