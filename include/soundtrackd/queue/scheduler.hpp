@@ -150,8 +150,8 @@ class scheduler {
   std::chrono::steady_clock::time_point next_version_check_{};
   std::map<std::int64_t, std::shared_ptr<active_job>> active_;
   std::map<std::int64_t, int> submit_failures_;  // rows waiting in the queue to resubmit
-  std::vector<int> free_staging_slots_;           // staging files emptied and ready for reuse
-  int staging_slots_ = 0;                         // slots made so far (slot-N-*.part)
+  std::vector<int> free_staging_slots_;          // staging files emptied and ready for reuse
+  int staging_slots_ = 0;                        // slots made so far (slot-N-*.part)
   std::set<std::string> unknown_statuses_logged_;
   std::optional<std::chrono::steady_clock::time_point> paused_until_;
   std::function<void()> reload_credentials_;
