@@ -388,6 +388,13 @@ print(len(waits), max(waits) if waits else 0.0, flush=True)
 """
 
 
+def stop_probe(probe):
+    """Stops a PROBE process; returns its transaction count and longest wait (s), as text."""
+    probe.send_signal(signal.SIGTERM)
+    out, _ = probe.communicate(timeout=30)
+    return out.split()
+
+
 def scenario_5(b):
     s = "5 big tracks"
     tracks, size = b.args.s5_tracks, b.args.s5_mb * 1_000_000
@@ -399,20 +406,20 @@ def scenario_5(b):
     probe = subprocess.Popen(["/usr/bin/python3", "-c", PROBE, str(db)], stdout=subprocess.PIPE, text=True)
     b.insert_rows(db, tracks, "big")
     ok = b.wait_rows(db, tracks, 600, proc)
+    all_seen = time.time()
     snap = snapshot(proc.pid)
     stop(proc)
-    probe.send_signal(signal.SIGTERM)
-    probe_out, _ = probe.communicate(timeout=30)
+    count, max_wait = stop_probe(probe)
     if not ok:
         raise RuntimeError("scenario 5: tracks not stored within 600 s")
-    count, max_wait = probe_out.split()
     bad = b.query(db, "SELECT count(*) FROM jobs WHERE status != 'succeeded'")[0][0]
     stored = b.query(db, "SELECT sum(length(data)) FROM assets")[0][0]
-    # Storage time per job: from its `downloaded` event (the staged file verified, copy
-    # starts) to its finished_at (the copy is done and the row succeeded).
-    spans = b.query(db, """SELECT j.finished_at - min(e.at) FROM jobs j JOIN job_events e
-                           ON e.job_id = j.id AND e.kind = 'downloaded' GROUP BY j.id""")
-    store_s = sum(x[0] for x in spans)
+    # Storage time: from the first `downloaded` event (the first staged file verified, its
+    # copy starts) until this harness saw every row succeeded, so every commit is counted
+    # (a finished_at is written before its own commit) and so is any moment the store
+    # waited for a download (counted against the daemon).
+    first_copy = b.query(db, "SELECT min(at) FROM job_events WHERE kind = 'downloaded'")[0][0]
+    store_s = all_seen - first_copy
 
     # The same bytes inserted by the sqlite3 CLI into a database with the same settings.
     raw_db = b.work / "s5_raw.db"
@@ -425,9 +432,17 @@ def scenario_5(b):
         f.write(chunk[: size - ((size >> 20) << 20)])
     script = "PRAGMA journal_mode=WAL;\nPRAGMA synchronous=FULL;\nCREATE TABLE a (data BLOB);\n" + \
         "".join(f"INSERT INTO a VALUES (readfile('{blob}'));\n" for _ in range(tracks))
+    # The same probe beside it: how long the sqlite3 CLI's own inserts make another writer
+    # wait is the floor for one transaction per track (assets.data holds the whole track).
+    subprocess.run(["sqlite3", str(raw_db)], input="PRAGMA journal_mode=WAL;", text=True, check=True,
+                   capture_output=True)
+    raw_probe = subprocess.Popen(["/usr/bin/python3", "-c", PROBE, str(raw_db)], stdout=subprocess.PIPE, text=True)
+    time.sleep(0.5)
     t0 = time.time()
-    subprocess.run(["sqlite3", str(raw_db)], input=script, text=True, check=True, capture_output=True)
+    subprocess.run(["sqlite3", "-cmd", ".timeout 60000", str(raw_db)], input=script, text=True, check=True,
+                   capture_output=True)
     raw_s = time.time() - t0
+    raw_count, raw_max_wait = stop_probe(raw_probe)
     blob.unlink()
     for suffix in ("", "-wal", "-shm"):
         Path(str(raw_db) + suffix).unlink(missing_ok=True)
@@ -437,12 +452,14 @@ def scenario_5(b):
     raw = tracks * size / raw_s / 1e6
     b.details["scenario_5"] = {"idle": idle, "peak": snap, "probe_transactions": int(count),
                                "max_lock_wait_s": float(max_wait), "store_s": store_s, "raw_s": raw_s,
+                               "raw_probe_transactions": int(raw_count), "raw_max_lock_wait_s": float(raw_max_wait),
                                "stored_bytes": stored, "not_succeeded": bad}
     b.result(s, "all tracks stored", f"{tracks - bad}/{tracks}, {stored / 1e6:.0f} MB", "all", bad == 0)
     b.result(s, "peak RSS growth over idle", f"{growth:.1f} MB (idle {idle['hwm_kib'] / 1024:.1f} MB)", "< 16 MB",
              growth < 16)
     b.result(s, "other writer's longest wait for the lock", f"{float(max_wait) * 1000:.0f} ms over {count} "
-             "transactions", "<= 100 ms", float(max_wait) <= 0.1)
+             f"transactions (beside raw sqlite3's inserts: {float(raw_max_wait) * 1000:.0f} ms)", "<= 100 ms",
+             float(max_wait) <= 0.1)
     b.result(s, "storage throughput", f"{ours:.0f} MB/s (raw sqlite3 {raw:.0f} MB/s, {ours / raw:.0%})",
              ">= 70% of raw", ours >= 0.7 * raw)
 

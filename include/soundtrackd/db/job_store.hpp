@@ -74,7 +74,7 @@ class job_store {
   virtual bool store_assets(std::int64_t id, const std::vector<staged_asset>& assets, epoch_seconds now) = 0;
   // store_assets of at most this many bytes in all is one short transaction, so it may be part of a
   // group commit (in_one_transaction): the rows finishing in the same tick share one fsync. A
-  // larger one may commit in steps of its own and is called alone.
+  // larger one holds the write lock for its whole copy and is called alone.
   static constexpr std::uint64_t group_store_max_bytes = 256 * 1024;
   // -> failed with last_error, finished_at, event `failed`.
   virtual bool mark_failed(std::int64_t id, const std::string& message, epoch_seconds now) = 0;

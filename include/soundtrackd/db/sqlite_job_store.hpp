@@ -38,20 +38,13 @@ struct job_event {
 //   in has_pending_work: the daemon is still working on them; only a future run_after, a
 //   user's schedule, makes a queued row not count;
 // - appends one `downloaded` event per asset before `succeeded` in store_assets;
-// - copies tracks larger than store_chunk_bytes in several short transactions, the row
-//   staying `downloading` until the last one sets `succeeded` (see store_assets_in_chunks),
-//   and then sets finished_at to `now` plus the time the copy took;
+// - copies all of a job's audio and sets `succeeded` in one transaction (see copy_assets),
+//   with finished_at (and the `succeeded` event) at `now` plus the time the copy took;
 // - sets finished_at (when NULL) on a row found cancelled by note_taken_away.
 // Reads the columns `id, job_id, remote_asset_id, mime_type, size_bytes, sha256, created_at`
 // (in that order, from column 0) of an assets query.
 class statement;
 asset_row read_asset_row(const statement& row);
-
-// What store_assets copies per transaction, and the pause it leaves between two of them.
-// The pause is longer than the longest early sleep of SQLite's busy handler (25 ms until
-// 100 ms of waiting), so another writer waiting for the lock always retries inside it.
-inline constexpr std::uint64_t store_chunk_bytes = 4 * 1024 * 1024;
-inline constexpr std::chrono::milliseconds store_chunk_pause{26};
 
 class sqlite_job_store final : public job_store {
  public:
@@ -74,8 +67,8 @@ class sqlite_job_store final : public job_store {
   // Does nothing when the row no longer exists (deleted meanwhile): an event for a gone row
   // has nowhere to go, and the caller is about to find out anyway.
   void append_event(std::int64_t id, const std::string& kind, const std::string& detail, epoch_seconds now) override;
-  // Not for store_assets of tracks above store_chunk_bytes (they commit in chunks): that
-  // throws std::logic_error.
+  // A store_assets inside it copies its audio in the group's transaction (a savepoint), so
+  // the whole group waits for the copy: only small ones belong there (group_store_max_bytes).
   void in_one_transaction(const std::function<void(job_store&)>& writes) override;
   std::int64_t data_version() override;
   status_counts counts() override;
@@ -103,10 +96,8 @@ class sqlite_job_store final : public job_store {
   void insert_event(std::int64_t id, const std::string& kind, const std::string& detail, epoch_seconds now);
   std::optional<job_status> status_of(std::int64_t id);
   std::int64_t reserve_asset(std::int64_t id, const staged_asset& asset, epoch_seconds now);
-  bool store_assets_at_once(std::int64_t id, const std::vector<staged_asset>& assets, std::uint64_t total_bytes,
-                            epoch_seconds now);
-  bool store_assets_in_chunks(std::int64_t id, const std::vector<staged_asset>& assets, std::uint64_t total_bytes,
-                              epoch_seconds now);
+  bool copy_assets(std::int64_t id, const std::vector<staged_asset>& assets, std::uint64_t total_bytes,
+                   epoch_seconds now);
 
   database& db_;
 };

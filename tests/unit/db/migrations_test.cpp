@@ -67,6 +67,39 @@ TEST_F(MigrationTest, MigratedDatabaseIsLeftAlone) {
   EXPECT_EQ(again.prepare("SELECT prompt FROM jobs").first_row([](statement& r) { return r.column_text(0); }), "kept");
 }
 
+// 0004 rebuilds assets with data as the last column (so zeroblob reservations stay out of
+// memory): audio stored before it keeps its id, bytes, metadata and its job's cascade.
+TEST_F(MigrationTest, AssetsKeepTheirAudioWhenDataMovesLast) {
+  database db(path_);
+  const auto& all = embedded_migrations();
+  const std::vector<migration> before_0004(all.begin(), all.begin() + 3);
+  ASSERT_EQ(before_0004.back().number, 3);
+  migrate(db, before_0004);
+  db.exec("INSERT INTO jobs (id, prompt) VALUES (7, 'kept')");
+  db.exec(
+      "INSERT INTO assets (id, job_id, remote_asset_id, mime_type, size_bytes, sha256, data, created_at) VALUES "
+      "(42, 7, 'asset_a', 'audio/mpeg', 3, '" +
+      std::string(64, 'a') + "', x'010203', 1700000000.5)");
+
+  EXPECT_EQ(migrate(db), static_cast<int>(all.size()) - 3);
+  std::vector<std::string> columns;
+  db.prepare("SELECT name FROM pragma_table_info('assets') ORDER BY cid").for_each_row([&](statement& r) {
+    columns.push_back(r.column_text(0));
+  });
+  EXPECT_EQ(columns, (std::vector<std::string>{"id", "job_id", "remote_asset_id", "mime_type", "size_bytes", "sha256",
+                                               "created_at", "data"}));
+  auto kept = db.prepare("SELECT id, remote_asset_id, hex(data), created_at FROM assets WHERE job_id = 7")
+                  .first_row([](statement& r) {
+                    return std::to_string(r.column_int64(0)) + " " + r.column_text(1) + " " + r.column_text(2) + " " +
+                           std::to_string(r.column_double(3));
+                  });
+  EXPECT_EQ(kept, "42 asset_a 010203 1700000000.500000");
+  db.exec("PRAGMA foreign_keys = ON");
+  db.exec("DELETE FROM jobs WHERE id = 7");
+  EXPECT_EQ(db.prepare("SELECT count(*) FROM assets").first_row([](statement& r) { return r.column_int64(0); }), 0)
+      << "ON DELETE CASCADE still holds";
+}
+
 TEST_F(MigrationTest, NewerSchemaIsRefusedWithAClearMessage) {
   {
     database db(path_);
