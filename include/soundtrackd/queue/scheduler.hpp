@@ -86,7 +86,6 @@ class scheduler {
   boost::asio::awaitable<void> admit_due_rows();
   boost::asio::awaitable<void> run_job(std::shared_ptr<active_job> job);
   // Each network step returns the next action, or nullopt when the row is no longer ours.
-  boost::asio::awaitable<std::optional<action>> perform(active_job& job, action_kind kind);
   boost::asio::awaitable<std::optional<action>> submit(active_job& job);
   boost::asio::awaitable<std::optional<action>> poll(active_job& job);
   boost::asio::awaitable<std::optional<action>> resolve_assets(active_job& job);
