@@ -122,7 +122,7 @@ int run_daemon(const options& opt) {
   }
   std::unique_ptr<db::database> database;
   try {
-    database = std::make_unique<db::database>(db::open_queue_database(cfg.database.path));
+    database = std::make_unique<db::database>(db::open_queue_database(cfg.database.path, {.cache_size_kib = 512}));
   } catch (const db::schema_too_new& e) {
     log->critical("{}", e.what());
     return exit_usage;

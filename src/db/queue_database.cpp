@@ -46,6 +46,7 @@ void configure(database& db, const queue_database_options& options) {
   // Per connection, off by default: without it ON DELETE CASCADE does nothing.
   db.exec("PRAGMA foreign_keys = ON");
   db.exec("PRAGMA journal_size_limit = " + std::to_string(options.journal_size_limit));
+  db.exec("PRAGMA cache_size = " + std::to_string(-options.cache_size_kib));  // negative: KiB, not pages
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include <openssl/ssl.h>
 
+#include <algorithm>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/field.hpp>
@@ -197,13 +198,16 @@ net::awaitable<std::optional<error>> client::impl::receive_body(connection& conn
                                                                 const url_target& target, const deadline& limit) {
   const std::string where = target.host_and_path();
   // One chunk buffer per download: the body goes from the socket to the file 64 KiB at a
-  // time, however large it is.
-  auto chunk = std::make_unique_for_overwrite<char[]>(download_chunk_size);
+  // time, however large it is, and a smaller announced body gets a buffer of its own size
+  // (16 downloads of 20 KB tracks at once should not hold a megabyte).
+  const std::size_t chunk_size = static_cast<std::size_t>(
+      std::clamp<std::uint64_t>(parser.content_length().value_or(download_chunk_size), 1, download_chunk_size));
+  auto chunk = std::make_unique_for_overwrite<char[]>(chunk_size);
   while (!parser.is_done()) {
     parser.get().body().data = chunk.get();
-    parser.get().body().size = download_chunk_size;
+    parser.get().body().size = chunk_size;
     const error_code ec = co_await conn.read_body(parser, limit);
-    const std::size_t got = download_chunk_size - parser.get().body().size;
+    const std::size_t got = chunk_size - parser.get().body().size;
     if (out.size() + got > max_bytes)
       co_return error{"download from " + where + " exceeds the limit of " + std::to_string(max_bytes) + " bytes"};
     if (auto failure = out.append(chunk.get(), got)) co_return failure;

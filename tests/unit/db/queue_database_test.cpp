@@ -34,6 +34,13 @@ TEST(DbQueueDatabase, BusyTimeoutIsAParameter) {
   EXPECT_EQ(pragma(db, "busy_timeout"), "25");
 }
 
+TEST(DbQueueDatabase, CacheSizeIsAParameter) {
+  test::temp_dir dir;
+  EXPECT_EQ(pragma(*std::make_unique<database>(open_queue_database(dir / "queue.db")), "cache_size"), "-2000");
+  auto db = open_queue_database(dir / "queue.db", {.cache_size_kib = 512});
+  EXPECT_EQ(pragma(db, "cache_size"), "-512");
+}
+
 TEST(DbQueueDatabase, ReopeningIsHarmless) {
   test::temp_dir dir;
   {
