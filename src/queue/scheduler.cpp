@@ -243,6 +243,11 @@ asio::awaitable<void> scheduler::flush_progress() {
 }
 
 void scheduler::wake() {
+  queue_drained_ = false;
+  wake_for_free_slot();
+}
+
+void scheduler::wake_for_free_slot() {
   woken_ = true;
   wake_.cancel();
 }
@@ -286,6 +291,7 @@ asio::awaitable<void> scheduler::admit_due_rows() {
       const auto version = co_await db_.run(std::move(read_version));
       if (version != seen_data_version_) {
         seen_data_version_ = version;
+        queue_drained_ = false;
         resume_needed_ = true;
         co_await notice_taken_away();
       }
@@ -301,6 +307,7 @@ asio::awaitable<void> scheduler::admit_due_rows() {
       co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       if (!stopping_ && *paused_until_ <= std::chrono::steady_clock::now() && reload_credentials_)
         reload_credentials_();  // the next submit is the re-check
+      queue_drained_ = false;
       continue;
     }
 
@@ -309,11 +316,16 @@ asio::awaitable<void> scheduler::admit_due_rows() {
       const int allowed = co_await spend_allowance();
       if (allowed <= 0) {
         co_await sleep(wake_, std::max<duration>(settings_.queue.scan_interval, std::chrono::minutes(1)));
+        queue_drained_ = false;
         continue;
       }
       free_slots = std::min(free_slots, allowed);
     }
-    if (free_slots > 0) {
+    // A scan that found fewer due rows than free slots drained the queue: a finished job's slot
+    // needs no new scan until something may have made rows due (another program's commit, our
+    // own requeue, a timer). With 20,000 rows waiting for a future run_after, each such scan
+    // walked all of them: 7 ms of the store thread per finished job of a batch's last wave.
+    if (free_slots > 0 && !queue_drained_) {
       // Admitted rows still waiting for a token are queued in the database until claimed.
       std::vector<std::int64_t> admitted;
       for (const auto& [id, job] : active_)
@@ -322,6 +334,7 @@ asio::awaitable<void> scheduler::admit_due_rows() {
         return s.due_ids(free_slots, now_epoch(), admitted);
       };
       auto ids = co_await db_.run(std::move(find_due));
+      queue_drained_ = static_cast<int>(ids.size()) < free_slots;
       for (auto id : ids) {
         db::job_row row;
         row.id = id;
@@ -352,6 +365,7 @@ asio::awaitable<void> scheduler::admit_due_rows() {
     }
     if (woken_) continue;
     co_await sleep(wake_, wait);
+    if (!woken_) queue_drained_ = false;  // the scan interval, or a row's run_after or retry time
   }
 }
 
@@ -415,7 +429,7 @@ void scheduler::start_job(const std::shared_ptr<active_job>& job) {
     release_staging(*job);
     active_.erase(id);
     pending_progress_.erase(id);
-    if (!stopping_) wake();
+    if (!stopping_) wake_for_free_slot();
   });
 }
 
@@ -502,7 +516,10 @@ asio::awaitable<void> scheduler::run_job(std::shared_ptr<active_job> job) {
         ++stats_.retries;
         ++stats_.retries_by_step[std::string(to_string(a.failed_step))];
         if (!co_await record_retry(*job, a)) co_return;
-        if (a.failed_step == step::submit) co_return;  // back in the queue until next_attempt_at
+        if (a.failed_step == step::submit) {
+          queue_drained_ = false;
+          co_return;  // back in the queue until next_attempt_at
+        }
         co_await sleep(job->timer, a.delay);
         a = fsm.on_timer(now_epoch());
         break;
@@ -510,6 +527,7 @@ asio::awaitable<void> scheduler::run_job(std::shared_ptr<active_job> job) {
         pause_queue(a.message);
         auto requeue = [id = job->row.id, msg = a.message](job_store& s) { return s.requeue(id, msg, now_epoch()); };
         co_await db_.run(std::move(requeue));
+        queue_drained_ = false;
         co_return;
       }
       case action_kind::fail: {

@@ -112,6 +112,9 @@ class scheduler {
   boost::asio::awaitable<void> flush_progress();
   // Admission runs another pass now, or right after the one in progress.
   void wake();
+  // A finished job freed a slot: admission runs another pass, scanning only if the queue was
+  // not drained.
+  void wake_for_free_slot();
   void start_job(const std::shared_ptr<active_job>& job);
   void pause_queue(const std::string& reason);
   // A 429 slows every API call (the token bucket is shared), or, naming the team's
@@ -139,6 +142,7 @@ class scheduler {
   std::unique_ptr<request_line> download_line_;  // CDN downloads
   boost::asio::steady_timer wake_;               // admission sleeps here; a finished job or a new row wakes it
   bool woken_ = false;                           // a wake() arrived while admission was not sleeping
+  bool queue_drained_ = false;                   // the last scan found fewer due rows than free slots
   std::unique_ptr<db::change_watcher> watcher_;
   boost::asio::steady_timer watch_timer_;
   boost::asio::steady_timer progress_timer_;
