@@ -74,6 +74,20 @@ class Bench:
         self.make_certificates()
         self.env = dict(os.environ, SCENARIO_API_KEY="test-key", SCENARIO_API_SECRET="test-secret")
         self.emulator = None
+        self.started = []  # every process spawn() started; stop_all() ends those still running
+
+    def spawn(self, argv, **kw):
+        proc = subprocess.Popen(argv, **kw)
+        self.started.append(proc)
+        return proc
+
+    def stop_all(self):
+        """Stops every process this harness started that still runs (a scenario that raised
+        leaves its daemon or reference behind otherwise, distorting the next one)."""
+        for proc in reversed(self.started):
+            stop(proc)
+        self.started.clear()
+        self.emulator = None
 
     def make_certificates(self):
         w = self.work
@@ -94,7 +108,7 @@ class Bench:
         port_file = self.work / "emulator.port"
         port_file.unlink(missing_ok=True)
         self.emulator_log = open(self.work / "emulator.log", "ab")
-        self.emulator = subprocess.Popen(
+        self.emulator = self.spawn(
             [str(self.emulator_bin), "--listen", "127.0.0.1:0", "--port-file", str(port_file),
              "--tls-cert", str(self.work / "server.pem"), "--tls-key", str(self.work / "server.key"),
              "--job-duration", f"{job_duration_ms}ms", "--asset-size", str(asset_size), "--url-ttl", "10m",
@@ -189,11 +203,11 @@ level = "warn"
     def start_daemon(self, db, max_running, **kw):
         cfg = self.daemon_config(db, max_running, **kw)
         out = open(self.work / f"{Path(db).stem}.daemon.log", "ab")
-        return subprocess.Popen([str(self.daemon_bin), "--config", str(cfg)], stdout=out, stderr=out, env=self.env)
+        return self.spawn([str(self.daemon_bin), "--config", str(cfg)], stdout=out, stderr=out, env=self.env)
 
     def start_reference(self, db, max_running, max_connections=16):
         out = open(self.work / f"{Path(db).stem}.reference.log", "ab")
-        return subprocess.Popen(
+        return self.spawn(
             ["/usr/bin/python3", str(HERE / "reference.py"), "--db", str(db), "--base-url", self.base_url,
              "--ca-file", str(self.ca), "--max-running", str(max_running), "--max-connections",
              str(max_connections), "--poll-interval", "1", "--poll-interval-max", "2"],
@@ -559,8 +573,10 @@ def main():
                 SCENARIOS[key](b)
             except Exception as e:  # noqa: BLE001 - one broken scenario must not hide the others
                 b.not_measured(key, f"error: {e}")
+            finally:
+                b.stop_all()
     finally:
-        b.stop_emulator()
+        b.stop_all()  # also on Ctrl-C or an error in the harness itself
 
     width = [max(len(str(r[k])) for r in b.results + [dict(scenario="scenario", figure="figure",
                                                               value="measured", target="target",
