@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <cctype>
 #include <ctime>
+#include <limits>
 #include <string>
 
 #include "soundtrackd/util/utf8.hpp"
@@ -66,8 +67,13 @@ std::optional<int> action_limit_of(std::string_view body) {
   if (!details || !details->is_object()) return std::nullopt;
   auto* limit = details->as_object().if_contains("actionLimit");
   if (!limit) return std::nullopt;
-  if (limit->is_int64() && limit->as_int64() > 0) return static_cast<int>(limit->as_int64());
-  if (limit->is_double() && limit->as_double() >= 1) return static_cast<int>(limit->as_double());
+  // A ceiling beyond int is none the daemon could apply; converting such a double (fuzzing sent
+  // 1e114) would be undefined, such an integer would wrap.
+  constexpr auto int_max = std::numeric_limits<int>::max();
+  if (limit->is_int64() && limit->as_int64() > 0 && limit->as_int64() <= int_max)
+    return static_cast<int>(limit->as_int64());
+  if (limit->is_double() && limit->as_double() >= 1 && limit->as_double() <= int_max)
+    return static_cast<int>(limit->as_double());
   return std::nullopt;
 }
 

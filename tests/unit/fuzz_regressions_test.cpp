@@ -7,8 +7,10 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/json.hpp>
 #include <string>
+#include <vector>
 
 #include "soundtrackd/http/status_server.hpp"
+#include "soundtrackd/scenario/errors.hpp"
 #include "soundtrackd/scenario/messages.hpp"
 #include "valid_utf8.hpp"
 
@@ -22,6 +24,24 @@ TEST(FuzzRegressions, AnAssetSizeBeyondAnyByteCountIsMalformed) {
   auto fine = scenario::parse_asset_answer(R"({"asset":{"url":"https://x/y","size":20000}})", "GET /assets/a");
   ASSERT_TRUE(fine);
   EXPECT_EQ(fine->size, 20000u);
+}
+
+// fuzz_api_answers: a 429's details.actionLimit of 1e114 was converted to int (undefined
+// behaviour, UBSan); an integer beyond int wrapped. Neither is a ceiling: the 429 is a plain one.
+TEST(FuzzRegressions, AnActionLimitBeyondIntIsNoCeiling) {
+  auto classify = [](const std::string& limit) {
+    const std::string body = R"({"reason":"Too many jobs","details":{"actionLimit":)" + limit + "}}";
+    return scenario::classify_http_error(scenario::call::generate, "POST /v1/generate/custom/m", 429, body, {}, 0.0);
+  };
+  const std::vector<std::string> beyond_int = {"1e114", "9" + std::string(100, '9'), "4294967297", "2147483648",
+                                               "2147483648.0"};
+  for (const auto& limit : beyond_int) {
+    const auto e = classify(limit);
+    EXPECT_EQ(e.kind, scenario::error_kind::rate_limited) << limit;
+    EXPECT_FALSE(e.action_limit) << limit << " became " << e.action_limit.value_or(0);
+  }
+  EXPECT_EQ(classify("2147483647").action_limit, 2147483647);
+  EXPECT_EQ(classify("3.0").action_limit, 3);
 }
 
 // fuzz_server_request: a request path with bytes that are not UTF-8 made the 404 reply
