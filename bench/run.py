@@ -417,7 +417,7 @@ def scenario_5(b):
     proc = b.start_daemon(db, tracks)
     time.sleep(2.0)
     idle = snapshot(proc.pid)
-    probe = subprocess.Popen(["/usr/bin/python3", "-c", PROBE, str(db)], stdout=subprocess.PIPE, text=True)
+    probe = b.spawn(["/usr/bin/python3", "-c", PROBE, str(db)], stdout=subprocess.PIPE, text=True)
     b.insert_rows(db, tracks, "big")
     ok = b.wait_rows(db, tracks, 600, proc)
     all_seen = time.time()
@@ -450,7 +450,7 @@ def scenario_5(b):
     # wait is the floor for one transaction per track (assets.data holds the whole track).
     subprocess.run(["sqlite3", str(raw_db)], input="PRAGMA journal_mode=WAL;", text=True, check=True,
                    capture_output=True)
-    raw_probe = subprocess.Popen(["/usr/bin/python3", "-c", PROBE, str(raw_db)], stdout=subprocess.PIPE, text=True)
+    raw_probe = b.spawn(["/usr/bin/python3", "-c", PROBE, str(raw_db)], stdout=subprocess.PIPE, text=True)
     time.sleep(0.5)
     t0 = time.time()
     subprocess.run(["sqlite3", "-cmd", ".timeout 60000", str(raw_db)], input=script, text=True, check=True,
