@@ -3,6 +3,7 @@
 
 #include <array>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -674,9 +675,9 @@ scenario::api_result<std::vector<scenario::asset_info>> assets_of(
 // Jobs reaching this step together (hundreds finishing in the same second) share one
 // POST /assets/get-bulk per up to 200 ids instead of a GET /assets/{id} each: an exchange
 // costs more CPU than anything else per job, and the rate limit counts requests. One job at a
-// time leads: it waits for a token and a turn like any request, then takes itself and the
-// jobs queued behind it meanwhile into its call. A lone job goes at once; nobody waits for
-// company beyond the call in flight.
+// time leads: it lets the jobs resumed in the same event-loop turn catch up, waits for a token
+// and a turn like any request, then takes itself and the jobs queued behind it into its call.
+// A lone job goes at once; nobody waits for company beyond the call in flight.
 asio::awaitable<std::optional<action>> scheduler::resolve_assets(active_job& job) {
   asset_lookup lookup{&job, job.fsm.asset_ids(), {}};
   asset_lookups_.push_back(&lookup);
@@ -705,6 +706,10 @@ asio::awaitable<void> scheduler::lead_lookup(asset_lookup& leader) {
   constexpr auto max_ids = scenario::api_client::max_bulk_assets;
   leader.lead = false;
   auto& job = *leader.job;
+  // Let the jobs already resumed in this turn of the event loop reach this step first: the
+  // ones whose polls answered together, or whose `downloading` shared one commit, are woken
+  // one after another, and without this the first would go alone and the rest in a second call.
+  co_await asio::post(executor_, asio::use_awaitable);
   co_await take_token(job);
   auto turn = co_await wait_turn(*api_line_, job, true);
   std::erase(asset_lookups_, &leader);
