@@ -266,20 +266,12 @@ def scenario_1(b):
     rows, max_running, duration_s = b.args.s1_rows, 500, 5
     b.start_emulator(duration_s * 1000)
     idle = idle_rss(b, "s1_idle")
-    before = b.emulator_stats()["requests"]
     d = run_batch(b, "s1_daemon", rows, max_running, "daemon", 600)
-    after = b.emulator_stats()["requests"]
-    # HTTPS exchanges per job by kind: each costs the daemon kernel and TLS time.
-    per_job = {k: (after[k] - before[k]) / rows for k in ("generate", "get_job", "get_asset", "get_bulk", "cdn")}
-    d["requests_per_job"] = per_job
     r = run_batch(b, "s1_reference", rows, max_running, "reference", 900)
     waves = math.ceil(rows / max_running)
     ideal = waves * duration_s
     allowed = ideal + waves * 2.0  # one poll_interval_max per wave
     b.details["scenario_1"] = {"daemon": d, "reference": r, "idle": idle, "ideal_wall_s": ideal}
-    lookups = per_job["get_asset"] + per_job["get_bulk"]
-    b.result(s, "daemon exchanges per job", f"{sum(per_job.values()):.2f} (polls {per_job['get_job']:.2f}, "
-             f"asset lookups {lookups:.3f})", "informative", None)
     d_ms, r_ms = d["cpu_s"] * 1000 / rows, r["cpu_s"] * 1000 / rows
     b.result(s, "daemon CPU per job", f"{d_ms:.3f} ms (reference {r_ms:.3f} ms)", "<= 0.35 ms", d_ms <= 0.35)
     ratio = r_ms / d_ms if d_ms else float("inf")

@@ -3,7 +3,6 @@
 
 #include <array>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -639,117 +638,21 @@ asio::awaitable<std::optional<action>> scheduler::poll(active_job& job) {
   co_return next;
 }
 
-// A job waiting for its assets' signed URLs; it lives in the job's frame until `done`.
-struct scheduler::asset_lookup {
-  active_job* job;
-  std::vector<std::string> ids;
-  std::optional<scenario::api_result<std::vector<scenario::asset_info>>> answer;
-  bool lead = false;  // this job makes the next get-bulk call, for itself and the jobs behind it
-  bool done = false;
-};
-
-namespace {
-
-// One job's share of a get-bulk answer, in the job's own order: the call's failure (each job
-// then takes the path a failed lookup always took), or the first of its assets the answer
-// lacks or got wrong. A missing id is transient: the job listed it, so the API may not have
-// caught up yet; the retry budget bounds the wait.
-scenario::api_result<std::vector<scenario::asset_info>> assets_of(
-    const std::vector<std::string>& ids, const scenario::api_result<std::vector<scenario::bulk_asset>>& answer,
-    const std::string& call) {
-  if (!answer) return answer.failure();
-  std::vector<scenario::asset_info> assets;
-  for (const auto& id : ids) {
-    auto found = std::find_if(answer->begin(), answer->end(), [&id](const auto& entry) { return entry.id == id; });
-    if (found == answer->end())
-      return scenario::api_error{
-          scenario::error_kind::transient, 200, "asset " + id + " is missing from the answer of " + call, {}, {}};
-    if (!found->asset) return found->asset.failure();
-    assets.push_back(*found->asset);
-  }
-  return assets;
-}
-
-}  // namespace
-
-// Jobs reaching this step together (hundreds finishing in the same second) share one
-// POST /assets/get-bulk per up to 200 ids instead of a GET /assets/{id} each: an exchange
-// costs more CPU than anything else per job, and the rate limit counts requests. One job at a
-// time leads: it lets the jobs resumed in the same event-loop turn catch up, waits for a token
-// and a turn like any request, then takes itself and the jobs queued behind it into its call.
-// A lone job goes at once; nobody waits for company beyond the call in flight.
 asio::awaitable<std::optional<action>> scheduler::resolve_assets(active_job& job) {
-  asset_lookup lookup{&job, job.fsm.asset_ids(), {}};
-  asset_lookups_.push_back(&lookup);
-  if (!lookup_led_) {
-    lookup_led_ = true;
-    lookup.lead = true;
-  }
-  while (!lookup.done) {
-    if (lookup.lead) {
-      co_await lead_lookup(lookup);
-      if (!lookup.done) co_return action(action_kind::wait);  // stopping or taken away: run_job sees which
-      break;
+  std::vector<scenario::asset_info> assets;
+  for (const auto& id : job.fsm.asset_ids()) {
+    co_await take_token(job);
+    auto turn = co_await wait_turn(*api_line_, job, true);
+    if (!turn) co_return action(action_kind::wait);  // stopping or taken away: run_job sees which
+    auto answer = co_await api_.get_asset(id);
+    turn.reset();
+    if (!answer) {
+      note_rate_limit(answer.failure());
+      co_return job.fsm.on_asset_failed(answer.failure(), random01());
     }
-    // Not yet in a call: leave the line. In one: its answer comes back to this frame, so wait.
-    if ((stopping_ || job.taken_away) && std::erase(asset_lookups_, &lookup) > 0) co_return action(action_kind::wait);
-    job.timer.expires_at(std::chrono::steady_clock::time_point::max());
-    boost::system::error_code ec;
-    co_await job.timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    assets.push_back(std::move(*answer));
   }
-  auto& answer = *lookup.answer;
-  if (!answer) co_return job.fsm.on_asset_failed(answer.failure(), random01());
-  co_return job.fsm.on_assets_resolved(std::move(*answer));
-}
-
-asio::awaitable<void> scheduler::lead_lookup(asset_lookup& leader) {
-  constexpr auto max_ids = scenario::api_client::max_bulk_assets;
-  leader.lead = false;
-  auto& job = *leader.job;
-  // Let the jobs already resumed in this turn of the event loop reach this step first: the
-  // ones whose polls answered together, or whose `downloading` shared one commit, are woken
-  // one after another, and without this the first would go alone and the rest in a second call.
-  co_await asio::post(executor_, asio::use_awaitable);
-  co_await take_token(job);
-  auto turn = co_await wait_turn(*api_line_, job, true);
-  std::erase(asset_lookups_, &leader);
-  if (!turn) {
-    pass_lookup_lead();
-    co_return;
-  }
-  std::vector<asset_lookup*> batch{&leader};
-  std::vector<std::string> ids = leader.ids;
-  while (!asset_lookups_.empty() && ids.size() + asset_lookups_.front()->ids.size() <= max_ids) {
-    auto* next = asset_lookups_.front();
-    asset_lookups_.pop_front();
-    ids.insert(ids.end(), next->ids.begin(), next->ids.end());
-    batch.push_back(next);
-  }
-  // A full call's worth is waiting already: its call need not wait for this one.
-  std::size_t waiting_ids = 0;
-  for (const auto* waiting : asset_lookups_) waiting_ids += waiting->ids.size();
-  const bool passed_early = waiting_ids >= max_ids;
-  if (passed_early) pass_lookup_lead();
-
-  auto answer = co_await api_.get_assets(ids);
-  turn.reset();
-  if (!answer) note_rate_limit(answer.failure());
-  const auto call = api_.get_assets_call();
-  for (auto* lookup : batch) {
-    lookup->answer = assets_of(lookup->ids, answer, call);
-    lookup->done = true;
-    if (lookup != &leader) lookup->job->timer.cancel();
-  }
-  if (!passed_early) pass_lookup_lead();
-}
-
-void scheduler::pass_lookup_lead() {
-  if (asset_lookups_.empty()) {
-    lookup_led_ = false;
-    return;
-  }
-  asset_lookups_.front()->lead = true;
-  asset_lookups_.front()->job->timer.cancel();
+  co_return job.fsm.on_assets_resolved(std::move(assets));
 }
 
 // Staging files are reused, not created per download: a job takes a free slot for its

@@ -1,10 +1,7 @@
 // Scenario API calls on top of the HTTP client, each answer classified in one place.
 #include "soundtrackd/scenario/api_client.hpp"
 
-#include <algorithm>
 #include <boost/url.hpp>
-#include <iterator>
-#include <span>
 
 #include "soundtrackd/scenario/errors.hpp"
 #include "soundtrackd/scenario/messages.hpp"
@@ -107,23 +104,15 @@ boost::asio::awaitable<api_result<remote_job>> api_client::get_job(const std::st
   co_return parse_job_answer(answer->body, what);
 }
 
-std::string api_client::get_assets_call() const { return "POST " + path_prefix() + "/assets/get-bulk"; }
-
-boost::asio::awaitable<api_result<std::vector<bulk_asset>>> api_client::get_assets(
-    const std::vector<std::string>& asset_ids) {
-  const auto what = get_assets_call();
-  std::vector<bulk_asset> found;
-  const std::span<const std::string> ids(asset_ids);
-  for (std::size_t from = 0; from < ids.size(); from += max_bulk_assets) {
-    auto req = make_request("POST", url_for("/assets/get-bulk"),
-                            bulk_assets_body(ids.subspan(from, std::min(max_bulk_assets, ids.size() - from))));
-    auto answer = co_await exchange(call::get_asset, what, std::move(req));
-    if (!answer) co_return answer.failure();
-    auto assets = parse_bulk_assets_answer(answer->body, what);
-    if (!assets) co_return assets.failure();
-    std::move(assets->begin(), assets->end(), std::back_inserter(found));
-  }
-  co_return found;
+boost::asio::awaitable<api_result<asset_info>> api_client::get_asset(const std::string& asset_id) {
+  auto path = "/assets/" + boost::urls::encode(asset_id, boost::urls::unreserved_chars);
+  auto what = "GET " + path_prefix() + path;
+  auto req = make_request("GET", url_for(path), {});
+  auto answer = co_await exchange(call::get_asset, what, std::move(req));
+  if (!answer) co_return answer.failure();
+  auto asset = parse_asset_answer(answer->body, what);
+  if (asset && asset->id.empty()) asset->id = asset_id;
+  co_return asset;
 }
 
 boost::asio::awaitable<api_result<downloaded_file>> api_client::download(const asset_info& asset,

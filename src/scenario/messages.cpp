@@ -90,46 +90,20 @@ api_result<remote_job> parse_job_answer(std::string_view body, std::string_view 
   return out;
 }
 
-namespace {
-
-// The rules for one asset object, `name` says which in a message ("no url for asset a1").
-api_result<asset_info> parse_asset(const json::object& asset, std::string_view what, const std::string& name) {
-  asset_info out;
-  out.id = string_at(asset, "id");
-  out.url = string_at(asset, "url");
-  out.mime_type = string_at(asset, "mimeType");
-  if (out.url.empty()) return malformed(what, "no url for " + name);
-  // Converting a double beyond 2^64 is undefined: such a size (fuzzing sent 1e300) is a lie.
-  if (auto size = number_at(asset, "size"); size && *size >= 0x1p63)
-    return malformed(what, "the size of " + name + " is not a byte count");
-  if (auto size = number_at(asset, "size"); size && *size > 0) out.size = static_cast<std::uint64_t>(*size);
-  return out;
-}
-
-}  // namespace
-
-std::string bulk_assets_body(std::span<const std::string> asset_ids) {
-  json::array ids;
-  ids.reserve(asset_ids.size());
-  for (const auto& id : asset_ids) ids.emplace_back(id);
-  return json::serialize(json::object{{"assetIds", std::move(ids)}});
-}
-
-api_result<std::vector<bulk_asset>> parse_bulk_assets_answer(std::string_view body, std::string_view what) {
+api_result<asset_info> parse_asset_answer(std::string_view body, std::string_view what) {
   auto doc = parse_object(body, what);
   if (!doc) return doc.failure();
-  auto* assets = doc->if_contains("assets");
-  if (!assets || !assets->is_array()) return malformed(what, "no assets array");
-  std::vector<bulk_asset> out;
-  out.reserve(assets->as_array().size());
-  for (const auto& entry : assets->as_array()) {
-    // An entry without an id belongs to no request: the asset it should have been is missing.
-    if (!entry.is_object()) continue;
-    auto id = string_at(entry.as_object(), "id");
-    if (id.empty()) continue;
-    auto asset = parse_asset(entry.as_object(), what, "asset " + id);
-    out.push_back({std::move(id), std::move(asset)});
-  }
+  auto* asset = object_at(*doc, "asset");
+  if (!asset) return malformed(what, "no asset object");
+  asset_info out;
+  out.id = string_at(*asset, "id");
+  out.url = string_at(*asset, "url");
+  out.mime_type = string_at(*asset, "mimeType");
+  if (out.url.empty()) return malformed(what, "no asset.url");
+  // Converting a double beyond 2^64 is undefined: such a size (fuzzing sent 1e300) is a lie.
+  if (auto size = number_at(*asset, "size"); size && *size >= 0x1p63)
+    return malformed(what, "asset.size is not a byte count");
+  if (auto size = number_at(*asset, "size"); size && *size > 0) out.size = static_cast<std::uint64_t>(*size);
   return out;
 }
 

@@ -23,11 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     fuzz::require(!job->status.empty(), "a job answer has a status");
     fuzz::require(job->progress >= 0.0 && job->progress <= 1.0, "progress within 0..1");
   }
-  if (auto assets = parse_bulk_assets_answer(body, "POST /assets/get-bulk"))
-    for (const auto& entry : *assets) {
-      fuzz::require(!entry.id.empty(), "a bulk entry names its asset");
-      if (entry.asset) fuzz::require(!entry.asset->url.empty(), "asset has a url");
-    }
+  if (auto asset = parse_asset_answer(body, "GET /assets/x")) fuzz::require(!asset->url.empty(), "asset has a url");
   (void)parse_dry_run_answer(body, "POST /generate?dryRun=true");
 
   // Whatever the body, the message stored in last_error is one line of valid UTF-8.

@@ -3,11 +3,7 @@
 #include <signal.h>
 
 #include <chrono>
-#include <iostream>
-#include <map>
-#include <string>
 #include <thread>
-#include <tuple>
 
 #include <gtest/gtest.h>
 
@@ -20,43 +16,6 @@ namespace {
 
 std::int64_t requests(emulator_process& emu, const char* endpoint) {
   return emu.stats().at("requests").at(endpoint).as_int64();
-}
-
-// Stored assets that are the ones their remote job made, at their index, with the bytes whose
-// sha256 the emulator reports (each mismatch is reported as a failure).
-int verified_assets(daemon_setup& stage) {
-  std::map<std::string, std::tuple<std::string, std::string, std::int64_t>> made;  // id -> (sha256, job, index)
-  const auto stats = stage.emulator().stats();
-  for (const auto& job : stats.at("jobs").as_array()) {
-    const auto& assets = job.at("assets").as_array();
-    for (std::size_t i = 0; i < assets.size(); ++i)
-      made[std::string(assets[i].at("id").as_string())] = {std::string(assets[i].at("sha256").as_string()),
-                                                           std::string(job.at("jobId").as_string()),
-                                                           static_cast<std::int64_t>(i)};
-  }
-  int verified = 0;
-  auto db = stage.open_db();
-  auto rows = db.prepare(
-      "SELECT a.remote_asset_id, a.sha256, a.data, j.remote_job_id, "
-      "(SELECT count(*) FROM assets b WHERE b.job_id = a.job_id AND b.id < a.id) "
-      "FROM assets a JOIN jobs j ON j.id = a.job_id");
-  while (rows.step()) {
-    const auto id = rows.column_text(0);
-    auto found = made.find(id);
-    if (found == made.end()) {
-      ADD_FAILURE() << "stored asset " << id << " was never made";
-      continue;
-    }
-    const auto& [sha256, job, index] = found->second;
-    auto blob = rows.column_blob(2);
-    const std::string bytes(reinterpret_cast<const char*>(blob.data()), blob.size());
-    EXPECT_EQ(rows.column_text(1), sha256) << id;
-    EXPECT_EQ(sha256_hex(bytes), sha256) << id;
-    EXPECT_EQ(rows.column_text(3), job) << id;
-    EXPECT_EQ(rows.column_int64(4), index) << id;
-    ++verified;
-  }
-  return verified;
 }
 
 }  // namespace
@@ -121,7 +80,7 @@ TEST(Faults, AnExpiredUrlIsFetchedAgainForAFreshOne) {
   auto r = stage.run_until_idle();
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(stage.count("status = 'succeeded'"), "1") << r.output;
-  EXPECT_EQ(requests(stage.emulator(), "get_bulk"), 2);
+  EXPECT_EQ(requests(stage.emulator(), "get_asset"), 2);
 }
 
 TEST(Faults, RejectedCredentialsPauseTheQueueWithOneClearError) {
@@ -224,58 +183,4 @@ TEST(Faults, DownloadsWaitWhileFreeSpaceIsBelowTheMinimum) {
   daemon->signal(SIGTERM);
   EXPECT_EQ(daemon->wait(10), 0);
   EXPECT_EQ(stage.count("(SELECT count(*) FROM assets) = 0"), "1");
-}
-
-// Jobs finishing together look their assets up together: one POST /assets/get-bulk for many of
-// them, each job still getting its own assets, in its own order.
-TEST(Faults, JobsFinishingTogetherShareAssetLookups) {
-  constexpr int rows = 50;  // all in flight at once (max_running = 50)
-  emulator_options eo;
-  eo.assets_per_job = 2;
-  daemon_setup stage(eo);
-  stage.insert_rows(rows);
-  auto r = stage.run_until_idle();
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_EQ(stage.count("status = 'succeeded'"), std::to_string(rows)) << r.output;
-
-  const auto lookups = requests(stage.emulator(), "get_bulk");
-  EXPECT_EQ(requests(stage.emulator(), "get_asset"), 0);
-  EXPECT_GE(lookups, 1);
-  EXPECT_LT(lookups, rows) << "lookups were not shared";
-  std::cout << "[ info ] " << rows << " jobs made " << lookups << " get-bulk calls\n";
-
-  EXPECT_EQ(verified_assets(stage), rows * 2);
-}
-
-// A failed get-bulk call is every waiting job's failed lookup: each retries it after its
-// backoff, as a failed GET /assets/{id} did, and still ends with its audio.
-TEST(Faults, AFailedBulkLookupIsRetriedByEachJob) {
-  daemon_setup stage;
-  stage.emulator().set_faults(R"([{"endpoint": "get_bulk", "count": 1, "status": 503},
-                                  {"endpoint": "get_bulk", "count": 1, "action": "drop"},
-                                  {"endpoint": "get_bulk", "count": 1, "status": 429, "retry_after": "1"}])");
-  stage.insert_rows(10);
-  auto r = stage.run_until_idle();
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_EQ(stage.count("status = 'succeeded' AND last_error IS NULL"), "10") << r.output;
-  EXPECT_NE(r.output.find("HTTP 503 from POST /v1/assets/get-bulk: injected fault"), std::string::npos) << r.output;
-  EXPECT_GE(
-      std::stoi(stage.count("(SELECT count(*) FROM job_events e WHERE e.job_id = jobs.id AND e.kind = 'retry') > 0")),
-      1);
-  EXPECT_GE(requests(stage.emulator(), "get_bulk"), 4);  // the three failures and at least one answer
-  EXPECT_EQ(verified_assets(stage), 10);
-}
-
-// An asset the bulk answer leaves out is its own job's error, naming the asset and the call.
-TEST(Faults, AnAssetMissingFromTheBulkAnswerFailsItsJobWithAClearError) {
-  daemon_setup stage(emulator_options{}, daemon_setup::default_queue_toml + "max_attempts = 2\n");
-  stage.emulator().set_faults(R"([{"endpoint": "get_bulk", "count": 1000, "status": 200, "body": "{\"assets\":[]}"}])");
-  stage.insert_rows(1);
-  auto r = stage.run_until_idle();
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  auto asset_id = std::string(stage.emulator().stats().at("jobs").at(0).at("assets").at(0).at("id").as_string());
-  EXPECT_EQ(stage.count("status = 'failed' AND last_error LIKE '%asset " + asset_id +
-                        " is missing from the answer of POST /v1/assets/get-bulk%'"),
-            "1")
-      << r.output;
 }

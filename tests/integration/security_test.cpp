@@ -60,9 +60,6 @@ TEST(HostileAnswers, EachEndsTheRowWithAClearMessage) {
     std::string status;  // where the row ends
     std::string error;   // a part of last_error
   };
-  // The remote job reports success with asset "a", so the hostile asset answer is the one read.
-  const std::string done_with_asset_a = R"([{"endpoint":"get_job","count":1000,"status":200,
-          "body":"{\"job\":{\"jobId\":\"j\",\"status\":\"success\",\"metadata\":{\"assetIds\":[\"a\"]}}}"},)";
   const std::vector<hostile_case> cases = {
       {"oversized generate answer", R"([{"endpoint":"generate","count":10,"status":200,"pad_bytes":17825792,
           "body":"{\"job\":{\"jobId\":\"job_x\"}}"}])",
@@ -78,11 +75,11 @@ TEST(HostileAnswers, EachEndsTheRowWithAClearMessage) {
       {"job id with path characters", R"([{"endpoint":"generate","count":1,"status":200,
           "body":"{\"job\":{\"jobId\":\"../../_emulator/reset?x=1#f\"}}"}])",
        "failed", "HTTP 404 from GET /v1/jobs/..%2F..%2F_emulator%2Freset%3Fx%3D1%23f"},
-      {"asset url with a file scheme", done_with_asset_a + R"({"endpoint":"get_bulk","count":1000,"status":200,
-          "body":"{\"assets\":[{\"id\":\"a\",\"url\":\"file:///etc/passwd\",\"mimeType\":\"audio/mpeg\"}]}"}])",
+      {"asset url with a file scheme", R"([{"endpoint":"get_asset","count":1000,"status":200,
+          "body":"{\"asset\":{\"id\":\"a\",\"url\":\"file:///etc/passwd\",\"mimeType\":\"audio/mpeg\"}}"}])",
        "failed", "unsupported URL scheme in file:///etc/passwd (only http and https)"},
-      {"asset url without a host", done_with_asset_a + R"({"endpoint":"get_bulk","count":1000,"status":200,
-          "body":"{\"assets\":[{\"id\":\"a\",\"url\":\"https:///a.mp3?Signature=s\",\"mimeType\":\"audio/mpeg\"}]}"}])",
+      {"asset url without a host", R"([{"endpoint":"get_asset","count":1000,"status":200,
+          "body":"{\"asset\":{\"id\":\"a\",\"url\":\"https:///a.mp3?Signature=s\",\"mimeType\":\"audio/mpeg\"}}"}])",
        "failed", "https:///a.mp3"},
       {"redirect loop", R"([{"endpoint":"cdn","count":1000,"status":302,"location":"/cdn/loop.mp3"}])", "failed",
        "more than 5 redirects downloading from"},
@@ -239,7 +236,7 @@ TEST(CredentialSecrecy, NothingLeaksFromABatchWithFailures) {
   stage.emulator().set_faults(R"([
       {"endpoint": "generate", "count": 1, "status": 503},
       {"endpoint": "get_job", "count": 1, "action": "drop"},
-      {"endpoint": "get_bulk", "count": 1, "status": 500},
+      {"endpoint": "get_asset", "count": 1, "status": 500},
       {"endpoint": "cdn", "count": 1, "status": 403, "body": "<Error>AccessDenied</Error>"},
       {"endpoint": "cdn", "count": 2, "action": "truncate"},
       {"endpoint": "get_job", "count": 1, "action": "remote_failure"}])");

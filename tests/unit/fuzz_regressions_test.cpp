@@ -18,17 +18,12 @@ using namespace soundtrackd;
 
 // fuzz_api_answers: converting 1e300 to uint64 was undefined behaviour (UBSan).
 TEST(FuzzRegressions, AnAssetSizeBeyondAnyByteCountIsMalformed) {
-  auto huge = scenario::parse_bulk_assets_answer(R"({"assets":[{"id":"a","url":"https://x/y","size":1e300}]})",
-                                                 "POST /assets/get-bulk");
-  ASSERT_TRUE(huge);
-  ASSERT_FALSE(huge->at(0).asset);
-  EXPECT_EQ(huge->at(0).asset.error_message(),
-            "malformed answer from POST /assets/get-bulk: the size of asset a is not a byte count");
-  auto fine = scenario::parse_bulk_assets_answer(R"({"assets":[{"id":"a","url":"https://x/y","size":20000}]})",
-                                                 "POST /assets/get-bulk");
+  auto huge = scenario::parse_asset_answer(R"({"asset":{"url":"https://x/y","size":1e300}})", "GET /assets/a");
+  ASSERT_FALSE(huge);
+  EXPECT_EQ(huge.error_message(), "malformed answer from GET /assets/a: asset.size is not a byte count");
+  auto fine = scenario::parse_asset_answer(R"({"asset":{"url":"https://x/y","size":20000}})", "GET /assets/a");
   ASSERT_TRUE(fine);
-  ASSERT_TRUE(fine->at(0).asset);
-  EXPECT_EQ(fine->at(0).asset->size, 20000u);
+  EXPECT_EQ(fine->size, 20000u);
 }
 
 // fuzz_api_answers: a 429's details.actionLimit of 1e114 was converted to int (undefined

@@ -8,7 +8,6 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -90,12 +89,6 @@ class scheduler {
   boost::asio::awaitable<std::optional<action>> submit(active_job& job);
   boost::asio::awaitable<std::optional<action>> poll(active_job& job);
   boost::asio::awaitable<std::optional<action>> resolve_assets(active_job& job);
-  // The leading job's get-bulk call for itself and the lookups queued behind it (up to 200
-  // ids); it hands the lead on to the next in line. Without a turn (stop, cancel) it only
-  // hands the lead on.
-  struct asset_lookup;
-  boost::asio::awaitable<void> lead_lookup(asset_lookup& leader);
-  void pass_lookup_lead();
   boost::asio::awaitable<std::optional<action>> download(active_job& job);
   boost::asio::awaitable<bool> store(active_job& job);
   boost::asio::awaitable<bool> record_retry(active_job& job, const action& a);
@@ -147,8 +140,6 @@ class scheduler {
   token_bucket bucket_;
   std::unique_ptr<request_line> api_line_;       // submit, poll, asset lookups
   std::unique_ptr<request_line> download_line_;  // CDN downloads
-  std::deque<asset_lookup*> asset_lookups_;      // waiting for a get-bulk call, each in its job's frame
-  bool lookup_led_ = false;                      // a job will make the next get-bulk call
   boost::asio::steady_timer wake_;               // admission sleeps here; a finished job or a new row wakes it
   bool woken_ = false;                           // a wake() arrived while admission was not sleeping
   bool queue_drained_ = false;                   // the last scan found fewer due rows than free slots

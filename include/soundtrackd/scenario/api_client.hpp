@@ -1,4 +1,4 @@
-// The Scenario API as the daemon uses it: submit, poll, resolve assets, download them.
+// The Scenario API as the daemon uses it: submit, poll, resolve an asset, download it.
 // Every answer comes back as a value or a classified api_error; nothing throws for I/O.
 #pragma once
 
@@ -6,12 +6,10 @@
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <string>
-#include <vector>
 
 #include "soundtrackd/db/job_row.hpp"
 #include "soundtrackd/http/client.hpp"
 #include "soundtrackd/scenario/errors.hpp"
-#include "soundtrackd/scenario/messages.hpp"
 #include "soundtrackd/scenario/types.hpp"
 
 namespace soundtrackd::scenario {
@@ -47,23 +45,18 @@ struct api_latency {
 
 class api_client {
  public:
-  static constexpr std::size_t max_bulk_assets = 200;  // ids one get-bulk call may name
-
   api_client(http::client& http, api_settings settings);
 
   boost::asio::awaitable<api_result<submitted_job>> submit(const db::job_request& request);
   boost::asio::awaitable<api_result<double>> estimate(const db::job_request& request);
   boost::asio::awaitable<api_result<remote_job>> get_job(const std::string& job_id);
-  // POST /assets/get-bulk, in calls of up to max_bulk_assets ids: the entries the API answered
-  // (an unknown id is simply absent). A failed call fails the whole lookup.
-  boost::asio::awaitable<api_result<std::vector<bulk_asset>>> get_assets(const std::vector<std::string>& asset_ids);
+  boost::asio::awaitable<api_result<asset_info>> get_asset(const std::string& asset_id);
   // Streams the asset to `file` and verifies it: non-empty, the size the asset reported
   // (when it did), an audio MIME type.
   boost::asio::awaitable<api_result<downloaded_file>> download(const asset_info& asset, const std::string& file);
 
   // "POST /generate/custom/model_x": how calls are named in messages (no host, no query).
   std::string generate_call() const;
-  std::string get_assets_call() const;  // "POST /assets/get-bulk"
 
   const api_latency& latency() const { return latency_; }
 

@@ -165,66 +165,14 @@ TEST(ScenarioMessages, JobAnswer) {
   EXPECT_DOUBLE_EQ(clamped->progress, 1.0);
 }
 
-TEST(ScenarioMessages, BulkAssetsBodyNamesEveryId) {
-  const std::vector<std::string> ids = {"a1", "a\"2"};
-  EXPECT_EQ(bulk_assets_body(ids), R"({"assetIds":["a1","a\"2"]})");
-  EXPECT_EQ(bulk_assets_body({}), R"({"assetIds":[]})");
-}
-
-TEST(ScenarioMessages, BulkAssetsAnswer) {
-  auto all = parse_bulk_assets_answer(
-      R"({"assets":[{"id":"a1","url":"https://cdn/x?Signature=s","mimeType":"audio/mpeg","size":12,"kind":"audio"},
-                    {"id":"a2","url":"https://cdn/y","mimeType":"audio/wav"}],"extra":true})",
-      "POST /v1/assets/get-bulk");
-  ASSERT_TRUE(all) << all.error_message();
-  ASSERT_EQ(all->size(), 2u);
-  EXPECT_EQ((*all)[0].id, "a1");
-  ASSERT_TRUE((*all)[0].asset);
-  EXPECT_EQ((*all)[0].asset->id, "a1");
-  EXPECT_EQ((*all)[0].asset->url, "https://cdn/x?Signature=s");
-  EXPECT_EQ((*all)[0].asset->mime_type, "audio/mpeg");
-  EXPECT_EQ((*all)[0].asset->size, std::optional<std::uint64_t>(12));
-  EXPECT_EQ((*all)[1].id, "a2");
-  ASSERT_TRUE((*all)[1].asset);
-  EXPECT_EQ((*all)[1].asset->size, std::nullopt);
-
-  auto none = parse_bulk_assets_answer(R"({"assets":[]})", "POST x");
-  ASSERT_TRUE(none);
-  EXPECT_TRUE(none->empty());
-}
-
-// One bad entry is that asset's error; entries naming no id answer nobody (the ids they
-// should have answered are then missing); the others stand.
-TEST(ScenarioMessages, BulkAssetsAnswerJudgesEachEntry) {
-  auto partial = parse_bulk_assets_answer(R"({"assets":[{"id":"a1"},
-      {"id":"a2","url":"https://cdn/y","size":1e300},
-      {"id":"a3","url":"https://cdn/z"}, {"url":"https://cdn/anonymous"}, {"id":7,"url":"https://cdn/n"}, "a4", null]})",
-                                          "POST /v1/assets/get-bulk");
-  ASSERT_TRUE(partial) << partial.error_message();
-  ASSERT_EQ(partial->size(), 3u);
-  EXPECT_EQ((*partial)[0].id, "a1");
-  ASSERT_FALSE((*partial)[0].asset);
-  EXPECT_EQ((*partial)[0].asset.error_message(), "malformed answer from POST /v1/assets/get-bulk: no url for asset a1");
-  EXPECT_EQ((*partial)[0].asset.failure().kind, error_kind::transient);
-  ASSERT_FALSE((*partial)[1].asset);
-  EXPECT_EQ((*partial)[1].asset.error_message(),
-            "malformed answer from POST /v1/assets/get-bulk: the size of asset a2 is not a byte count");
-  EXPECT_EQ((*partial)[2].id, "a3");
-  ASSERT_TRUE((*partial)[2].asset);
-  EXPECT_EQ((*partial)[2].asset->url, "https://cdn/z");
-}
-
-TEST(ScenarioMessages, MalformedBulkAssetsAnswerFailsTheCall) {
-  for (const char* body : {"", "not json", "[]", "{}", R"({"assets":{}})", R"({"assets":"a1"})",
-                           R"({"asset":{"id":"a1","url":"https://cdn/x"}})"}) {
-    SCOPED_TRACE(body);
-    auto answer = parse_bulk_assets_answer(body, "POST /v1/assets/get-bulk");
-    ASSERT_FALSE(answer);
-    EXPECT_EQ(answer.failure().kind, error_kind::transient);
-    EXPECT_EQ(answer.error_message().rfind("malformed answer from POST /v1/assets/get-bulk: ", 0), 0u)
-        << answer.error_message();
-  }
-  EXPECT_EQ(parse_bulk_assets_answer("{}", "POST x").error_message(), "malformed answer from POST x: no assets array");
+TEST(ScenarioMessages, AssetAnswer) {
+  auto a = parse_asset_answer(
+      R"({"asset":{"id":"a1","url":"https://cdn/x?Signature=s","mimeType":"audio/mpeg","size":12}})", "GET x");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->url, "https://cdn/x?Signature=s");
+  EXPECT_EQ(a->mime_type, "audio/mpeg");
+  EXPECT_EQ(a->size, std::optional<std::uint64_t>(12));
+  EXPECT_FALSE(parse_asset_answer(R"({"asset":{"id":"a1"}})", "GET x"));
 }
 
 TEST(ScenarioMessages, DryRunAnswer) {
