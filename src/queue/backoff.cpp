@@ -2,6 +2,7 @@
 #include "soundtrackd/queue/backoff.hpp"
 
 #include <cmath>
+#include <vector>
 
 namespace soundtrackd::queue {
 
@@ -26,6 +27,20 @@ duration token_bucket::reserve(double now) {
   // Rounded up to whole milliseconds, ignoring floating-point dust from the additions.
   const double wait_ms = std::ceil((allowed_at - now) * 1000 - 1e-6);
   return wait_ms > 0 ? duration(static_cast<duration::rep>(wait_ms)) : duration(0);
+}
+
+void run_time_estimate::add(double seconds) {
+  if (!(seconds >= 0)) return;  // NaN or negative: a clock that jumped, not a run time
+  samples_[count_++ % window] = seconds;
+}
+
+std::optional<duration> run_time_estimate::typical() const {
+  const std::size_t n = std::min(count_, window);
+  if (n < min_samples) return std::nullopt;
+  std::vector<double> sorted(samples_.begin(), samples_.begin() + static_cast<std::ptrdiff_t>(n));
+  auto tenth = sorted.begin() + static_cast<std::ptrdiff_t>(n / 10);
+  std::nth_element(sorted.begin(), tenth, sorted.end());
+  return std::chrono::duration_cast<duration>(std::chrono::duration<double>(*tenth));
 }
 
 }  // namespace soundtrackd::queue

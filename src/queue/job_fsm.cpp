@@ -126,13 +126,19 @@ action job_fsm::step_failed(step s, int& failures, const scenario::api_error& er
           s};
 }
 
-action job_fsm::on_submitted(const scenario::submitted_job& job, epoch_seconds now) {
+action job_fsm::on_submitted(const scenario::submitted_job& job, epoch_seconds now,
+                             std::optional<duration> typical_run) {
   phase_ = phase::polling;
   remote_job_id_ = job.job_id;
   submitted_at_ = now;
   submit_failures_ = 0;
   poll_delay_ = policy_.poll_interval;
-  return next_poll(now);
+  if (!typical_run || *typical_run <= poll_delay_) return next_poll(now);
+  const auto first = std::min(*typical_run, policy_.job_timeout);
+  // The delay the schedule would have grown to by then.
+  for (auto polled_at = poll_delay_; polled_at < first && poll_delay_ > duration(0); polled_at += poll_delay_)
+    poll_delay_ = grown(poll_delay_);
+  return poll_after(first, now);
 }
 
 action job_fsm::on_submit_failed(const scenario::api_error& error, double random01) {
@@ -144,16 +150,24 @@ action job_fsm::on_submit_failed(const scenario::api_error& error, double random
 }
 
 action job_fsm::next_poll(epoch_seconds now) {
+  auto next = poll_after(poll_delay_, now);
+  poll_delay_ = grown(poll_delay_);
+  return next;
+}
+
+action job_fsm::poll_after(duration delay, epoch_seconds now) {
   auto left = std::chrono::duration<double>(policy_.job_timeout).count() - (now - submitted_at_);
   if (left <= 0) {
     phase_ = phase::done;
     return timed_out();
   }
   // Never sleep past the deadline: the last poll lands on it.
-  auto delay = std::min(poll_delay_, duration(static_cast<duration::rep>(std::ceil(left * 1000))));
-  auto grown = duration(static_cast<duration::rep>(static_cast<double>(poll_delay_.count()) * 1.5));
-  poll_delay_ = std::min(grown, policy_.poll_interval_max);
-  return {action_kind::wait, delay};
+  return {action_kind::wait, std::min(delay, duration(static_cast<duration::rep>(std::ceil(left * 1000))))};
+}
+
+duration job_fsm::grown(duration poll_delay) const {
+  return std::min(duration(static_cast<duration::rep>(static_cast<double>(poll_delay.count()) * 1.5)),
+                  policy_.poll_interval_max);
 }
 
 action job_fsm::on_polled(const scenario::remote_job& job, epoch_seconds now) {

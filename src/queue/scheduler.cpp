@@ -589,7 +589,7 @@ asio::awaitable<std::optional<action>> scheduler::submit(active_job& job) {
   ++stats_.submitted;
   if (answer->cost_cu) last_cost_cu_ = answer->cost_cu;
   resume_queue();
-  auto next = job.fsm.on_submitted(*answer, job.row.submitted_at.value_or(now_epoch()));
+  auto next = job.fsm.on_submitted(*answer, job.row.submitted_at.value_or(now_epoch()), run_times_.typical());
   if (!ok) {
     co_await taken_away(job);
     co_return std::nullopt;
@@ -615,6 +615,7 @@ asio::awaitable<std::optional<action>> scheduler::poll(active_job& job) {
   if (!scenario::is_known_remote_status(remote.status) && unknown_statuses_logged_.insert(remote.status).second)
     log_->warn("remote status '{}' is unknown; treating it as still running", remote.status);
 
+  if (remote.run_seconds) run_times_.add(*remote.run_seconds);
   auto next = job.fsm.on_polled(remote, now_epoch());
   if (next.kind == action_kind::resolve_assets && job.db_status != db::job_status::downloading) {
     bool ok = false;

@@ -4,6 +4,8 @@
 
 #include <boost/json.hpp>
 
+#include "soundtrackd/util/time.hpp"
+
 namespace soundtrackd::scenario {
 
 namespace json = boost::json;
@@ -31,6 +33,24 @@ std::optional<double> number_at(const json::object& parent, std::string_view key
   if (v->is_double()) return v->as_double();
   if (v->is_int64()) return static_cast<double>(v->as_int64());
   if (v->is_uint64()) return static_cast<double>(v->as_uint64());
+  return std::nullopt;
+}
+
+// statusHistory's first date to its "success" date, in seconds; nothing if either is
+// missing or unreadable.
+std::optional<double> run_seconds(const json::object& job) {
+  auto* history = job.if_contains("statusHistory");
+  if (!history || !history->is_array() || history->as_array().empty()) return std::nullopt;
+  auto date_of = [](const json::value& entry) -> std::optional<epoch_seconds> {
+    if (!entry.is_object()) return std::nullopt;
+    return parse_utc_iso8601(string_at(entry.as_object(), "date"));
+  };
+  auto created = date_of(history->as_array().front());
+  for (const auto& entry : history->as_array())
+    if (entry.is_object() && string_at(entry.as_object(), "status") == "success") {
+      auto finished = date_of(entry);
+      if (created && finished && *finished >= *created) return *finished - *created;
+    }
   return std::nullopt;
 }
 
@@ -87,6 +107,7 @@ api_result<remote_job> parse_job_answer(std::string_view body, std::string_view 
     out.error = string_at(*metadata, "error");
     out.hint = string_at(*metadata, "hint");
   }
+  if (classify_remote_status(out.status) == remote_state::succeeded) out.run_seconds = run_seconds(*job);
   return out;
 }
 

@@ -1,7 +1,11 @@
-// Retry delays (exponential backoff with full jitter) and the API token bucket (pure).
+// Retry delays (exponential backoff with full jitter), the API token bucket, and the typical
+// run time of remote jobs (all pure).
 #pragma once
 
 #include <algorithm>
+#include <array>
+#include <cstddef>
+#include <optional>
 
 #include "soundtrackd/util/time.hpp"
 
@@ -27,6 +31,24 @@ class token_bucket {
   double rate_;
   double burst_;
   double theoretical_arrival_ = 0;  // when the bucket would be empty again
+};
+
+// How long remote jobs typically run, from the ones that finished lately: the 10th
+// percentile of the last `window` run times, so nine jobs in ten are still running then. The
+// first poll of a new job waits for it (job_fsm::on_submitted): a job nobody can expect
+// sooner is not asked about sooner.
+class run_time_estimate {
+ public:
+  static constexpr std::size_t window = 64;
+  static constexpr std::size_t min_samples = 8;  // fewer say little about the next job
+
+  void add(double seconds);
+  // Nothing until min_samples run times are known.
+  std::optional<duration> typical() const;
+
+ private:
+  std::array<double, window> samples_{};
+  std::size_t count_ = 0;  // samples added so far; the newest replaces the oldest
 };
 
 }  // namespace soundtrackd::queue

@@ -67,7 +67,11 @@ class job_fsm {
   // The first action.
   action start() const;
 
-  action on_submitted(const scenario::submitted_job& job, epoch_seconds now);
+  // The first poll comes after poll_interval, or after `typical_run` (how long jobs ran
+  // lately, run_time_estimate) when that is later; the polls after it come as far apart as
+  // they would have by then, so a job is never polled more often than without it.
+  action on_submitted(const scenario::submitted_job& job, epoch_seconds now,
+                      std::optional<duration> typical_run = std::nullopt);
   action on_submit_failed(const scenario::api_error& error, double random01);
 
   action on_polled(const scenario::remote_job& job, epoch_seconds now);
@@ -97,6 +101,8 @@ class job_fsm {
 
   action step_failed(step s, int& failures, const scenario::api_error& error, double random01);
   action next_poll(epoch_seconds now);
+  action poll_after(duration delay, epoch_seconds now);  // a wait, ending by the deadline
+  duration grown(duration poll_delay) const;
   action timed_out() const;
   action resume_phase() const;  // the action that re-runs the current phase
   bool past_deadline(epoch_seconds now) const;

@@ -138,6 +138,7 @@ class scheduler {
   fsm_policy policy_;
 
   token_bucket bucket_;
+  run_time_estimate run_times_;                  // when a new job's first poll is worth making
   std::unique_ptr<request_line> api_line_;       // submit, poll, asset lookups
   std::unique_ptr<request_line> download_line_;  // CDN downloads
   boost::asio::steady_timer wake_;               // admission sleeps here; a finished job or a new row wakes it

@@ -51,6 +51,9 @@ struct remote_job {
   std::vector<std::string> asset_ids;
   std::string error;  // metadata.error
   std::string hint;   // metadata.hint
+  // How long the job ran, by the API's own clock: statusHistory's first date to its
+  // "success" date. Only for a succeeded job whose history has both.
+  std::optional<double> run_seconds;
 };
 
 struct asset_info {

@@ -1,7 +1,9 @@
-// Backoff delays and the token bucket.
+// Backoff delays, the token bucket and the typical run time.
 #include "soundtrackd/queue/backoff.hpp"
 
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 using namespace soundtrackd;
 using namespace soundtrackd::queue;
@@ -53,4 +55,30 @@ TEST(TokenBucket, SetRateSlowsDown) {
   bucket.set_rate(1);
   EXPECT_EQ(bucket.reserve(0.0), 0ms);
   EXPECT_EQ(bucket.reserve(0.0), 1000ms);
+}
+
+TEST(RunTimeEstimate, NothingUntilEightRunTimesAreKnown) {
+  run_time_estimate e;
+  for (int i = 0; i < 7; ++i) {
+    e.add(60);
+    EXPECT_FALSE(e.typical()) << "after " << i + 1 << " run times";
+  }
+  e.add(60);
+  EXPECT_EQ(e.typical(), 60s);
+}
+
+TEST(RunTimeEstimate, IsTheTenthPercentileSoNineJobsInTenAreStillRunning) {
+  run_time_estimate e;
+  for (int s : {95, 10, 80, 90, 85, 120, 88, 92, 70, 100}) e.add(s);
+  EXPECT_EQ(e.typical(), 70s) << "one job in ten ran shorter (10 s); the next shortest is the estimate";
+  for (int i = 0; i < 64; ++i) e.add(90);
+  EXPECT_EQ(e.typical(), 90s) << "only the last 64 count: the early short ones are forgotten";
+}
+
+TEST(RunTimeEstimate, FractionsOfASecondAndNonsenseSamples) {
+  run_time_estimate e;
+  for (int i = 0; i < 8; ++i) e.add(5.0015);
+  e.add(-3);
+  e.add(std::nan(""));
+  EXPECT_EQ(e.typical(), 5001ms) << "a clock that went backwards or an unreadable date is not a run time";
 }

@@ -87,6 +87,59 @@ TEST(JobFsm, PollIntervalGrowsByHalfUpToTheMaximum) {
   EXPECT_EQ(delays, (std::vector<long long>{7500, 11250, 16875, 25312, 30000, 30000, 30000, 30000}));
 }
 
+TEST(JobFsm, TheFirstPollWaitsForTheTypicalRunTimeThenTheScheduleGoesOn) {
+  auto fsm = job_fsm::for_submit(policy());
+  auto a = fsm.on_submitted({"job_1", 5.0}, t0, 80s);
+  ASSERT_EQ(a.kind, action_kind::wait);
+  EXPECT_EQ(a.delay, 80s);
+  EXPECT_EQ(fsm.on_timer(t0 + 80).kind, action_kind::poll);
+  a = fsm.on_polled(remote("in-progress"), t0 + 80);
+  ASSERT_EQ(a.kind, action_kind::wait);
+  EXPECT_EQ(a.delay, 30s) << "by 80 s the schedule (5, 7.5, 11.25, ...) had grown to its 30 s maximum";
+}
+
+TEST(JobFsm, ATypicalRunTimeShorterThanPollIntervalChangesNothing) {
+  for (auto typical : {1s, 5s}) {
+    auto fsm = job_fsm::for_submit(policy());
+    EXPECT_EQ(fsm.on_submitted({"job_1", 5.0}, t0, typical).delay, 5s);
+    fsm.on_timer(t0 + 5);
+    EXPECT_EQ(fsm.on_polled(remote("queued"), t0 + 5).delay, 7500ms);
+  }
+}
+
+TEST(JobFsm, ATypicalRunTimeBeyondTheJobTimeoutPollsAtTheDeadline) {
+  auto fsm = job_fsm::for_submit(policy());
+  EXPECT_EQ(fsm.on_submitted({"job_1", 5.0}, t0, 2h).delay, 30min);
+}
+
+// Whatever the typical run time, a job is polled no more often than by the plain schedule,
+// for any run time: the user's poll_interval/poll_interval_max stay an upper bound.
+TEST(JobFsm, ATypicalRunTimeNeverCostsMorePollsThanThePlainSchedule) {
+  auto polls_until_done = [](std::optional<duration> typical, double run_seconds) {
+    auto fsm = job_fsm::for_submit(policy());
+    auto a = fsm.on_submitted({"job_1", 5.0}, t0, typical);
+    double now = t0;
+    int polls = 0;
+    while (a.kind == action_kind::wait) {
+      now += std::chrono::duration<double>(a.delay).count();
+      EXPECT_EQ(fsm.on_timer(now).kind, action_kind::poll);
+      ++polls;
+      a = fsm.on_polled(remote(now - t0 >= run_seconds ? "success" : "in-progress", {"a1"}), now);
+    }
+    EXPECT_EQ(a.kind, action_kind::resolve_assets);
+    return polls;
+  };
+  for (double run = 1; run <= 400; run += 7.3) {
+    const int plain = polls_until_done(std::nullopt, run);
+    for (int typical = 1; typical <= 400; typical += 11) {
+      const int adaptive = polls_until_done(std::chrono::seconds(typical), run);
+      EXPECT_LE(adaptive, plain) << "run " << run << " s, typical " << typical << " s";
+    }
+  }
+  EXPECT_EQ(polls_until_done(90s, 90), 1) << "a job that runs the typical time is polled once";
+  EXPECT_EQ(polls_until_done(std::nullopt, 90), 6) << "at 5, 12.5, 23.75, 40.6, 65.9 and 95.9 s";
+}
+
 TEST(JobFsm, EveryNonTerminalRemoteStatusKeepsWaiting) {
   for (auto s : {"pending", "warming-up", "queued", "in-progress", "finalizing", "some-new-status"}) {
     auto fsm = submitted();

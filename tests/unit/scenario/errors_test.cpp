@@ -165,6 +165,30 @@ TEST(ScenarioMessages, JobAnswer) {
   EXPECT_DOUBLE_EQ(clamped->progress, 1.0);
 }
 
+TEST(ScenarioMessages, JobAnswerRunTimeComesFromTheStatusHistoryOfASucceededJob) {
+  const std::string history =
+      R"("statusHistory":[{"status":"pending","date":"2026-11-29T10:00:00.250Z"},)"
+      R"({"status":"in-progress","date":"2026-11-29T10:00:30Z"},{"status":"success","date":"2026-11-29T10:01:31.750Z"}])";
+  auto done = parse_job_answer(R"({"job":{"status":"success",)" + history + "}}", "GET x");
+  ASSERT_TRUE(done);
+  ASSERT_TRUE(done->run_seconds);
+  EXPECT_DOUBLE_EQ(*done->run_seconds, 91.5);
+  auto running = parse_job_answer(R"({"job":{"status":"in-progress",)" + history + "}}", "GET x");
+  ASSERT_TRUE(running);
+  EXPECT_FALSE(running->run_seconds) << "only a finished job has a run time";
+  for (const char* odd :
+       {R"({"job":{"status":"success"}})", R"({"job":{"status":"success","statusHistory":[]}})",
+        R"({"job":{"status":"success","statusHistory":[{"status":"success","date":"yesterday"}]}})",
+        R"({"job":{"status":"success","statusHistory":[{"status":"pending","date":"2026-11-29T10:00:00Z"}]}})",
+        R"({"job":{"status":"success","statusHistory":[{"status":"pending","date":"2026-11-29T10:00:00Z"},)"
+        R"({"status":"success","date":"2026-11-29T09:00:00Z"}]}})",
+        R"({"job":{"status":"success","statusHistory":{"status":"success"}}})"}) {
+    auto j = parse_job_answer(odd, "GET x");
+    ASSERT_TRUE(j) << odd;
+    EXPECT_FALSE(j->run_seconds) << odd;
+  }
+}
+
 TEST(ScenarioMessages, AssetAnswer) {
   auto a = parse_asset_answer(
       R"({"asset":{"id":"a1","url":"https://cdn/x?Signature=s","mimeType":"audio/mpeg","size":12}})", "GET x");
