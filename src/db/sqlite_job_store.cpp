@@ -95,11 +95,12 @@ constexpr std::string_view note_cancelled_sql = R"(
 constexpr std::string_view select_status_sql = "SELECT status FROM jobs WHERE id = ?1";
 
 // ON CONFLICT DO UPDATE rather than INSERT OR REPLACE: a repeated store keeps the asset's id.
-// zeroblob reserves the space that write_blob_from_file then fills in chunks; data is the
-// row's last column (migration 0004), so the zeros are never built in memory.
+// ?7 is the track held in memory, or a zeroblob that reserves the space write_blob_from_file
+// then fills from the staging file; data is the row's last column (migration 0004), so the
+// zeros are never built in memory.
 constexpr std::string_view upsert_asset_sql = R"(
   INSERT INTO assets (job_id, remote_asset_id, mime_type, size_bytes, sha256, data, created_at)
-  VALUES (?1, ?2, ?3, ?4, ?5, zeroblob(?4), ?6)
+  VALUES (?1, ?2, ?3, ?4, ?5, ?7, ?6)
   ON CONFLICT (job_id, remote_asset_id) DO UPDATE SET
     mime_type = excluded.mime_type, size_bytes = excluded.size_bytes, sha256 = excluded.sha256,
     data = excluded.data, created_at = excluded.created_at
@@ -342,11 +343,12 @@ bool sqlite_job_store::store_assets(std::int64_t id, const std::vector<staged_as
                                std::to_string(INT_MAX) + " bytes in one value");
     // Checked before anything is written, so a wrong staging file leaves the database as it was.
     std::error_code ec;
-    const auto on_disk = std::filesystem::file_size(asset.path, ec);
+    const std::string where = asset.bytes ? "the downloaded track" : asset.path;
+    const auto size = asset.bytes ? asset.bytes->size() : std::filesystem::file_size(asset.path, ec);
     if (ec) throw std::runtime_error("cannot read " + asset.path + ": " + ec.message());
-    if (on_disk != asset.size_bytes)
-      throw std::runtime_error(asset.path + " is " + std::to_string(on_disk) + " bytes but asset " +
-                               asset.remote_asset_id + " of job " + std::to_string(id) + " was verified at " +
+    if (size != asset.size_bytes)
+      throw std::runtime_error(where + " is " + std::to_string(size) + " bytes but asset " + asset.remote_asset_id +
+                               " of job " + std::to_string(id) + " was verified at " +
                                std::to_string(asset.size_bytes));
     total_bytes += asset.size_bytes;
   }
@@ -369,8 +371,8 @@ bool sqlite_job_store::copy_assets(std::int64_t id, const std::vector<staged_ass
   // Checked first so no audio is copied for a row someone cancelled or deleted meanwhile.
   if (status_of(id) != job_status::downloading) return false;
   for (const auto& asset : assets) {
-    const auto rowid = reserve_asset(id, asset, now);
-    write_blob_from_file(db_, "assets", "data", rowid, asset.path);
+    const auto rowid = insert_asset(id, asset, now);
+    if (!asset.bytes) write_blob_from_file(db_, "assets", "data", rowid, asset.path);
   }
   // The row's times say when it really finished: after the copy, not when it was handed over.
   const auto finished = now + std::chrono::duration<double>(std::chrono::steady_clock::now() - copy_started).count();
@@ -384,13 +386,18 @@ std::optional<job_status> sqlite_job_store::status_of(std::int64_t id) {
   return db_.cached(select_status_sql).bind_all(id).first_row([](statement& row) { return read_status(row, 0); });
 }
 
-// The asset's row with its final size, digest and type and room for the bytes
-// (zeroblob), plus its `downloaded` event; returns the row id.
-std::int64_t sqlite_job_store::reserve_asset(std::int64_t id, const staged_asset& asset, epoch_seconds now) {
+// The asset's row with its final size, digest and type, and its bytes when they are in
+// memory or room for them (zeroblob) when they are in a staging file; plus its `downloaded`
+// event. Returns the row id.
+std::int64_t sqlite_job_store::insert_asset(std::int64_t id, const staged_asset& asset, epoch_seconds now) {
   std::optional<std::int64_t> rowid;
-  db_.cached(upsert_asset_sql)
-      .bind_all(id, asset.remote_asset_id, asset.mime_type, asset.size_bytes, asset.sha256, now)
-      .for_each_row([&](statement& row) { rowid = row.column_int64(0); });
+  auto& insert = db_.cached(upsert_asset_sql);
+  insert.bind_all(id, asset.remote_asset_id, asset.mime_type, asset.size_bytes, asset.sha256, now);
+  if (asset.bytes)
+    insert.bind(7, blob_view(reinterpret_cast<const std::byte*>(asset.bytes->data()), asset.bytes->size()));
+  else
+    insert.bind_zeroblob(7, asset.size_bytes);
+  insert.for_each_row([&](statement& row) { rowid = row.column_int64(0); });
   if (!rowid) throw std::logic_error("INSERT ... RETURNING id returned no row");
   insert_event(id, "downloaded",
                "remote asset " + asset.remote_asset_id + ": " + asset.mime_type + ", " +

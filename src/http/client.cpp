@@ -13,7 +13,7 @@
 
 #include "connection.hpp"
 #include "connection_pool.hpp"
-#include "hashed_file.hpp"
+#include "hashed_download.hpp"
 #include "soundtrackd/http/proxy.hpp"
 #include "soundtrackd/http/url.hpp"
 
@@ -88,7 +88,7 @@ struct client::impl {
 
   net::awaitable<result<response>> send(request req);
   net::awaitable<result<download_result>> download(std::string url, std::string file, std::uint64_t max_bytes,
-                                                   duration timeout);
+                                                   duration timeout, std::uint64_t memory_limit);
 
   request_message make_request(http::verb method, const url_target& target, std::string_view accept) const;
 
@@ -104,7 +104,7 @@ struct client::impl {
                                        std::size_t size, const deadline& limit);
 
   // Streams a 2xx body into `out`, at most `max_bytes` of it, and checks it arrived whole.
-  net::awaitable<std::optional<error>> receive_body(connection& conn, buffer_parser& parser, hashed_file& out,
+  net::awaitable<std::optional<error>> receive_body(connection& conn, buffer_parser& parser, hashed_download& out,
                                                     std::uint64_t max_bytes, const url_target& target,
                                                     const deadline& limit);
 
@@ -194,7 +194,7 @@ net::awaitable<void> client::impl::read_small_body(connection_pool::lease& lease
 }
 
 net::awaitable<std::optional<error>> client::impl::receive_body(connection& conn, buffer_parser& parser,
-                                                                hashed_file& out, std::uint64_t max_bytes,
+                                                                hashed_download& out, std::uint64_t max_bytes,
                                                                 const url_target& target, const deadline& limit) {
   const std::string where = target.host_and_path();
   // One chunk buffer per download: the body goes from the socket to the file 64 KiB at a
@@ -250,10 +250,12 @@ net::awaitable<result<response>> client::impl::send(request req) {
 }
 
 net::awaitable<result<download_result>> client::impl::download(std::string url, std::string file,
-                                                               std::uint64_t max_bytes, duration timeout) {
+                                                               std::uint64_t max_bytes, duration timeout,
+                                                               std::uint64_t memory_limit) {
   const deadline limit = deadline::after(timeout);
-  // Created (and emptied) first: whatever happens next, the caller never finds stale bytes.
-  auto out = hashed_file::create(std::move(file));
+  // Created (and emptied) first unless the bytes may stay in memory: whatever happens next,
+  // the caller never finds stale bytes.
+  auto out = hashed_download::create(std::move(file), memory_limit);
   if (!out) co_return error{out.error_message()};
 
   for (int redirects = 0;; ++redirects) {
@@ -307,6 +309,7 @@ net::awaitable<result<download_result>> client::impl::download(std::string url, 
 
     result.size = out->size();
     result.sha256 = out->sha256_hex();
+    result.bytes = out->take_bytes();
     co_return result;
   }
 }
@@ -319,8 +322,8 @@ client::~client() = default;
 net::awaitable<result<response>> client::send(request req) { return impl_->send(std::move(req)); }
 
 net::awaitable<result<download_result>> client::download(std::string url, std::string file, std::uint64_t max_bytes,
-                                                         duration timeout) {
-  return impl_->download(std::move(url), std::move(file), max_bytes, timeout);
+                                                         duration timeout, std::uint64_t memory_limit) {
+  return impl_->download(std::move(url), std::move(file), max_bytes, timeout, memory_limit);
 }
 
 void client::close_idle() { impl_->pool_.close_idle(); }

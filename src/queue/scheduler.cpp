@@ -674,6 +674,12 @@ std::string scheduler::staging_path(active_job& job, std::size_t index) {
       .string();
 }
 
+// Small tracks (at most group_store_max_bytes) are downloaded into memory and stored from
+// there: a staging file for a 20 KB track cost more CPU (create, write, truncate, read back,
+// fstat) than storing it. In all they hold at most staged_in_memory_max, so a burst of
+// finished jobs waiting for a locked database cannot fill the memory; past that, files.
+constexpr std::uint64_t staged_in_memory_max = 4 * 1024 * 1024;
+
 asio::awaitable<std::optional<action>> scheduler::download(active_job& job) {
   std::error_code ec;
   const auto space = fs::space(settings_.staging_dir, ec);
@@ -690,13 +696,20 @@ asio::awaitable<std::optional<action>> scheduler::download(active_job& job) {
   const auto file = staging_path(job, index);
   auto turn = co_await wait_turn(*download_line_, job, true);
   if (!turn) co_return action(action_kind::wait);  // stopping or taken away: run_job sees which
-  auto got = co_await api_.download(asset, file);
+  unstage(job, index);                             // a re-download replaces what was staged for this index
+  // Room for a small track is reserved before the download and trimmed to its size after.
+  const std::uint64_t in_memory = staged_in_memory_ + job_store::group_store_max_bytes <= staged_in_memory_max
+                                      ? job_store::group_store_max_bytes
+                                      : 0;
+  staged_in_memory_ += in_memory;
+  auto got = co_await api_.download(asset, file, in_memory);
+  staged_in_memory_ -= in_memory;
   turn.reset();
   count_outcome(stats_.downloads, got);
   if (got) stats_.bytes_downloaded += got->size;
   if (!got) co_return job.fsm.on_download_failed(got.failure(), random01());
-  job.staged.resize(index);  // a re-download replaces what was staged for this index
-  job.staged.push_back({asset.id, got->mime_type, got->path, got->size, got->sha256});
+  if (got->bytes) staged_in_memory_ += got->bytes->size();
+  job.staged.push_back({asset.id, got->mime_type, got->path, got->size, got->sha256, std::move(got->bytes)});
   co_return job.fsm.on_downloaded();
 }
 
@@ -805,7 +818,14 @@ void scheduler::write_output_files(const active_job& job) {
     auto temp = target;
     temp += ".tmp";
     std::error_code ec;
-    fs::copy_file(asset.path, temp, fs::copy_options::overwrite_existing, ec);
+    if (asset.bytes) {
+      std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+      out.write(asset.bytes->data(), static_cast<std::streamsize>(asset.bytes->size()));
+      out.close();
+      if (!out) ec = std::make_error_code(std::errc::io_error);
+    } else {
+      fs::copy_file(asset.path, temp, fs::copy_options::overwrite_existing, ec);
+    }
     if (!ec) fs::rename(temp, target, ec);  // readers never see a half-written file
     if (ec) {
       // The audio is safe in the database; the file is a convenience copy.
@@ -816,14 +836,22 @@ void scheduler::write_output_files(const active_job& job) {
   }
 }
 
-void scheduler::release_staging(active_job& job) {
-  if (job.staging_slot < 0) return;
-  // Emptied, not removed: the next download into this slot reuses the file. A failed download
-  // emptied its own file already (a partial file never passes for a result).
+void scheduler::unstage(active_job& job, std::size_t from) {
   std::error_code ec;
-  for (const auto& asset : job.staged) fs::resize_file(asset.path, 0, ec);
-  job.staged.clear();
-  free_staging_slots_.push_back(std::exchange(job.staging_slot, -1));
+  for (std::size_t i = from; i < job.staged.size(); ++i) {
+    const auto& asset = job.staged[i];
+    if (asset.bytes)
+      staged_in_memory_ -= asset.bytes->size();
+    else
+      fs::resize_file(asset.path, 0, ec);  // emptied, not removed: the slot's next download reuses the file
+  }
+  job.staged.resize(std::min(from, job.staged.size()));
+}
+
+void scheduler::release_staging(active_job& job) {
+  // A failed download emptied its own file already (a partial file never passes for a result).
+  unstage(job, 0);
+  if (job.staging_slot >= 0) free_staging_slots_.push_back(std::exchange(job.staging_slot, -1));
 }
 
 void scheduler::empty_staging_dir() {

@@ -116,12 +116,13 @@ boost::asio::awaitable<api_result<asset_info>> api_client::get_asset(const std::
 }
 
 boost::asio::awaitable<api_result<downloaded_file>> api_client::download(const asset_info& asset,
-                                                                         const std::string& file) {
+                                                                         const std::string& file,
+                                                                         std::uint64_t memory_limit) {
   auto what = "GET " + http::redact_url(asset.url);
   // A CDN that sends more than the asset's reported size (or never stops) is cut off there:
   // those bytes could not pass the size check below anyway.
   const std::uint64_t limit = asset.size ? *asset.size : max_asset_bytes;
-  auto got = co_await http_.download(asset.url, file, limit, settings_.download_timeout);
+  auto got = co_await http_.download(asset.url, file, limit, settings_.download_timeout, memory_limit);
   if (!got) co_return classify_transport_error(what, got.error_message());
   if (got->status / 100 != 2)
     co_return classify_http_error(call::download, what, got->status, got->error_body, {}, now_epoch());
@@ -137,7 +138,8 @@ boost::asio::awaitable<api_result<downloaded_file>> api_client::download(const a
   auto mime = !asset.mime_type.empty() ? asset.mime_type : got->content_type;
   if (auto semicolon = mime.find(';'); semicolon != std::string::npos) mime.resize(semicolon);
   if (!is_audio(mime)) co_return invalid("MIME type '" + mime + "' is not audio");
-  co_return downloaded_file{file, mime, got->size, got->sha256};
+  if (got->bytes) co_return downloaded_file{{}, std::move(got->bytes), mime, got->size, got->sha256};
+  co_return downloaded_file{file, {}, mime, got->size, got->sha256};
 }
 
 }  // namespace soundtrackd::scenario

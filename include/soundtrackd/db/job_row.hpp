@@ -49,13 +49,15 @@ struct job_row {
   std::optional<epoch_seconds> retried_at;
 };
 
-// A downloaded, verified file waiting in the staging directory to be copied into assets.
+// A downloaded, verified track waiting to be copied into assets: in memory when it is small,
+// else in a staging file.
 struct staged_asset {
   std::string remote_asset_id;
   std::string mime_type;
-  std::string path;  // staging file
+  std::string path;  // staging file, unless `bytes` holds the track
   std::uint64_t size_bytes = 0;
-  std::string sha256;  // lowercase hex
+  std::string sha256;                // lowercase hex
+  std::optional<std::string> bytes;  // the track itself, when it was small enough to keep
 };
 
 struct asset_row {

@@ -95,7 +95,7 @@ class sqlite_job_store final : public job_store {
  private:
   void insert_event(std::int64_t id, const std::string& kind, const std::string& detail, epoch_seconds now);
   std::optional<job_status> status_of(std::int64_t id);
-  std::int64_t reserve_asset(std::int64_t id, const staged_asset& asset, epoch_seconds now);
+  std::int64_t insert_asset(std::int64_t id, const staged_asset& asset, epoch_seconds now);
   bool copy_assets(std::int64_t id, const std::vector<staged_asset>& assets, std::uint64_t total_bytes,
                    epoch_seconds now);
 

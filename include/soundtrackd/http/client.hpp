@@ -55,8 +55,11 @@ struct download_result {
   unsigned status = 0;  // final status after redirects
   std::string content_type;
   std::optional<std::uint64_t> content_length;
-  std::uint64_t size = 0;  // bytes written to the file (2xx only)
+  std::uint64_t size = 0;  // bytes received (2xx only)
   std::string sha256;      // lowercase hex of those bytes (2xx only)
+  // The bytes themselves when they were few enough to stay in memory (memory_limit); the
+  // file was then never written. Nothing when they are in the file.
+  std::optional<std::string> bytes;
   std::string error_body;  // first 4 KiB of a non-2xx body
 };
 
@@ -80,13 +83,14 @@ class client {
   // Non-2xx statuses are a response, not an error. Redirects are not followed.
   boost::asio::awaitable<result<response>> send(request req);
 
-  // GET `url` into `file` (created or truncated, mode 0660) while computing sha256,
-  // following redirects (at most max_redirects, never https -> http), never holding more
-  // than one buffer in memory. More than `max_bytes` is an error. A non-2xx final status
-  // is a download_result with that status (file left empty). A body shorter than its
-  // Content-Length is an error ("truncated: got N of M bytes").
+  // GET `url` while computing sha256, following redirects (at most max_redirects, never
+  // https -> http). A body of at most `memory_limit` bytes is kept in memory and returned
+  // (download_result::bytes); a longer one goes to `file` (created or truncated, mode 0660),
+  // never holding more than one buffer in memory. More than `max_bytes` is an error. A
+  // non-2xx final status is a download_result with that status (nothing kept). A body
+  // shorter than its Content-Length is an error ("truncated: got N of M bytes").
   boost::asio::awaitable<result<download_result>> download(std::string url, std::string file, std::uint64_t max_bytes,
-                                                           duration timeout);
+                                                           duration timeout, std::uint64_t memory_limit = 0);
 
   // Closes idle pooled connections (shutdown).
   void close_idle();

@@ -126,6 +126,7 @@ class scheduler {
   // A job's staging slot, taken at its first download and given back, emptied, when it ends.
   std::string staging_path(active_job& job, std::size_t index);
   void release_staging(active_job& job);
+  void unstage(active_job& job, std::size_t from);  // forgets what was staged from this index on
   void empty_staging_dir();
   double random01();
 
@@ -156,6 +157,7 @@ class scheduler {
   std::map<std::int64_t, int> submit_failures_;  // rows waiting in the queue to resubmit
   std::vector<int> free_staging_slots_;          // staging files emptied and ready for reuse
   int staging_slots_ = 0;                        // slots made so far (slot-N-*.part)
+  std::uint64_t staged_in_memory_ = 0;  // bytes of small tracks (and downloads that may become one) held in memory
   std::set<std::string> unknown_statuses_logged_;
   std::optional<std::chrono::steady_clock::time_point> paused_until_;
   std::function<void()> reload_credentials_;

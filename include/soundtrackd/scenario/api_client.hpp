@@ -24,7 +24,8 @@ struct api_settings {
 
 // A downloaded file, verified against what the API and the CDN said about it.
 struct downloaded_file {
-  std::string path;
+  std::string path;                  // where the bytes are, unless they are in `bytes`
+  std::optional<std::string> bytes;  // a small download, kept in memory
   std::string mime_type;
   std::uint64_t size = 0;
   std::string sha256;
@@ -51,9 +52,11 @@ class api_client {
   boost::asio::awaitable<api_result<double>> estimate(const db::job_request& request);
   boost::asio::awaitable<api_result<remote_job>> get_job(const std::string& job_id);
   boost::asio::awaitable<api_result<asset_info>> get_asset(const std::string& asset_id);
-  // Streams the asset to `file` and verifies it: non-empty, the size the asset reported
-  // (when it did), an audio MIME type.
-  boost::asio::awaitable<api_result<downloaded_file>> download(const asset_info& asset, const std::string& file);
+  // Downloads the asset, into memory when it is at most `memory_limit` bytes and streamed to
+  // `file` otherwise, and verifies it: non-empty, the size the asset reported (when it did),
+  // an audio MIME type.
+  boost::asio::awaitable<api_result<downloaded_file>> download(const asset_info& asset, const std::string& file,
+                                                               std::uint64_t memory_limit);
 
   // "POST /generate/custom/model_x": how calls are named in messages (no host, no query).
   std::string generate_call() const;

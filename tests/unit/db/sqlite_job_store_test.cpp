@@ -81,7 +81,18 @@ class JobStoreTest : public ::testing::Test {
                         .mime_type = "audio/mpeg",
                         .path = path.string(),
                         .size_bytes = content.size(),
-                        .sha256 = test::sha256_hex(content)};
+                        .sha256 = test::sha256_hex(content),
+                        .bytes = {}};
+  }
+
+  // A small track the daemon kept in memory: no staging file.
+  staged_asset in_memory(const std::string& remote_id, const std::string& content) {
+    return staged_asset{.remote_asset_id = remote_id,
+                        .mime_type = "audio/mpeg",
+                        .path = {},
+                        .size_bytes = content.size(),
+                        .sha256 = test::sha256_hex(content),
+                        .bytes = content};
   }
 
   std::string blob_of(std::int64_t asset_id) {
@@ -385,6 +396,33 @@ TEST_F(JobStoreTest, StoreAssetsCopiesTheAudioAndSucceeds) {
   EXPECT_EQ(events[events.size() - 2].kind, "downloaded");
   EXPECT_EQ(events.back().kind, "succeeded");
   EXPECT_EQ(events.back().detail, "1 asset, 3145728 bytes");
+}
+
+TEST_F(JobStoreTest, StoreAssetsFromMemoryAndFromAFileInOneJob) {
+  auto id = add_in(job_status::downloading);
+  const std::string small("small \0 track", 14), large(300'000, 'L');
+  ASSERT_TRUE(store_.store_assets(id, {in_memory("a1", small), stage("a2", large)}, t0));
+  auto assets = store_.assets_of(id);
+  ASSERT_EQ(assets.size(), 2u);
+  EXPECT_EQ(blob_of(assets[0].id), small);
+  EXPECT_EQ(assets[0].size_bytes, small.size());
+  EXPECT_TRUE(blob_of(assets[1].id) == large);
+  EXPECT_EQ(row(id).status, job_status::succeeded);
+}
+
+TEST_F(JobStoreTest, AnInMemoryTrackOfTheWrongSizeIsRefusedBeforeAnythingIsWritten) {
+  auto id = add_in(job_status::downloading);
+  auto staged = in_memory("a1", "twelve bytes");
+  staged.size_bytes = 13;
+  try {
+    store_.store_assets(id, {staged}, t0);
+    FAIL() << "a wrong size was stored";
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "the downloaded track is 12 bytes but asset a1 of job " + std::to_string(id) + " was verified at 13");
+  }
+  EXPECT_TRUE(store_.assets_of(id).empty());
+  EXPECT_EQ(row(id).status, job_status::downloading);
 }
 
 TEST_F(JobStoreTest, StoreAssetsAgainReplacesInsteadOfDuplicating) {

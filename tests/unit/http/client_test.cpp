@@ -724,6 +724,36 @@ TEST_F(HttpDownload, StreamsALargeBodyToTheFile) {
   EXPECT_EQ(cdn.requests().at(0).accept, "*/*");
 }
 
+// Up to memory_limit the bytes come back in memory and the file is never created; one byte
+// more and they all go to the file, whether the length was announced or not.
+TEST_F(HttpDownload, ASmallBodyStaysInMemoryALargerOneGoesToTheFile) {
+  const std::string audio = random_bytes(200'000);
+  for (bool chunked : {false, true}) {
+    test_server cdn(ioc_, test_server::scheme::https, [&](const seen_request&) {
+      reply r = ok(audio);
+      r.chunked = chunked;
+      return r;
+    });
+    st::client client(ioc_.get_executor(), options());
+    const auto small = file(chunked ? "small-chunked.mp3" : "small.mp3");
+    auto kept = run(client.download(cdn.url("/t.mp3"), small, 1'000'000, 5s, audio.size()));
+    ASSERT_TRUE(kept.ok()) << kept.error_message();
+    ASSERT_TRUE(kept->bytes);
+    EXPECT_TRUE(*kept->bytes == audio);
+    EXPECT_EQ(kept->size, audio.size());
+    EXPECT_EQ(kept->sha256, soundtrackd::test::sha256_hex(audio));
+    EXPECT_FALSE(std::filesystem::exists(small)) << "a download held in memory never creates its file";
+
+    const auto large = file(chunked ? "large-chunked.mp3" : "large.mp3");
+    auto spilled = run(client.download(cdn.url("/t.mp3"), large, 1'000'000, 5s, audio.size() - 1));
+    ASSERT_TRUE(spilled.ok()) << spilled.error_message();
+    EXPECT_FALSE(spilled->bytes);
+    EXPECT_EQ(spilled->size, audio.size());
+    EXPECT_EQ(spilled->sha256, soundtrackd::test::sha256_hex(audio));
+    EXPECT_TRUE(soundtrackd::test::read_file(large) == audio) << "what was kept in memory went to the file first";
+  }
+}
+
 TEST_F(HttpDownload, FollowsRedirectsAndKeepsCredentialsHome) {
   const std::string signed_path = "/file.mp3?Policy=eyJ%2B~_-&Signature=ab%3D%3D&Key-Pair-Id=K1";
   test_server cdn(ioc_, test_server::scheme::https, [](const seen_request&) { return ok("audio"); });
