@@ -72,7 +72,11 @@ class Bench:
         self.results = []  # rows of the table
         self.details = {}  # everything measured, for the JSON file
         self.make_certificates()
-        self.env = dict(os.environ, SCENARIO_API_KEY="test-key", SCENARIO_API_SECRET="test-secret")
+        # The daemon gets the environment systemd would give it: no SSL_CERT_FILE/SSL_CERT_DIR
+        # of the caller's shell (some CI images set them), which change how OpenSSL loads the
+        # system store and so the idle RSS.
+        self.env = {k: v for k, v in os.environ.items() if k not in ("SSL_CERT_FILE", "SSL_CERT_DIR")}
+        self.env.update(SCENARIO_API_KEY="test-key", SCENARIO_API_SECRET="test-secret")
         self.emulator = None
         self.started = []  # every process spawn() started; stop_all() ends those still running
 

@@ -2,12 +2,16 @@
 #include "soundtrackd/http/client.hpp"
 
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <algorithm>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
+#include <cctype>
+#include <cstdlib>
+#include <filesystem>
 #include <stdexcept>
 #include <type_traits>
 
@@ -23,6 +27,35 @@ namespace http = beast::http;
 namespace ssl = net::ssl;
 
 namespace {
+
+// Whether `dir` holds OpenSSL's hashed links to certificates ("1a2b3c4d.0"), as
+// update-ca-certificates makes in /etc/ssl/certs.
+bool has_hashed_certificates(const char* dir) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const auto name = entry.path().filename().string();
+    if (name.size() >= 10 && name[8] == '.' && std::all_of(name.begin(), name.begin() + 8, [](char c) {
+          return std::isxdigit(static_cast<unsigned char>(c));
+        }))
+      return true;
+  }
+  return false;
+}
+
+// The system's trusted CAs. Where the default directory of hashed links exists (Debian's
+// /etc/ssl/certs), a certificate is read from it when a handshake needs it: loading the
+// bundle file instead parses some 140 certificates, about 1 MB of memory for as long as the
+// daemon runs. SSL_CERT_FILE and SSL_CERT_DIR mean what they mean to OpenSSL.
+void trust_system_store(ssl::context& tls) {
+  const char* dir = std::getenv(X509_get_default_cert_dir_env());
+  if (dir == nullptr) dir = X509_get_default_cert_dir();
+  if (std::getenv(X509_get_default_cert_file_env()) == nullptr && has_hashed_certificates(dir) &&
+      SSL_CTX_load_verify_locations(tls.native_handle(), nullptr, dir) == 1)
+    return;
+  // Without a system store (a bare container), ca_file alone can still do.
+  error_code ignored;
+  tls.set_default_verify_paths(ignored);
+}
 
 constexpr std::size_t download_chunk_size = 64 * 1024;
 constexpr std::size_t error_body_size = 4 * 1024;
@@ -123,9 +156,7 @@ client::impl::impl(net::any_io_executor executor, client_options options)
       proxy_(make_proxy_settings(options_)),
       pool_(executor_, options_.max_connections_per_host) {
   SSL_CTX_set_min_proto_version(tls_.native_handle(), TLS1_2_VERSION);
-  // Without a system store (a bare container), ca_file alone can still do.
-  error_code ignored;
-  tls_.set_default_verify_paths(ignored);
+  trust_system_store(tls_);
   if (!options_.ca_file.empty()) {
     error_code ec;
     tls_.load_verify_file(options_.ca_file, ec);

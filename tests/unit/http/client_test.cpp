@@ -451,6 +451,34 @@ TEST_F(HttpClient, UntrustedCertificateFailsVerification) {
       << got.error_message();
 }
 
+// The system store is read from a directory of hashed links when there is one (SSL_CERT_DIR
+// names it here): a CA linked there is trusted, and one that is not, is not.
+TEST_F(HttpClient, TheSystemStoreIsLookedUpInItsHashedDirectory) {
+  soundtrackd::test::temp_dir store;
+  const auto hash = soundtrackd::test::run({"openssl", "x509", "-hash", "-noout", "-in", shared_ca().ca_file.string()});
+  ASSERT_EQ(hash.exit_code, 0) << hash.output;
+  std::filesystem::copy_file(shared_ca().ca_file, store / "other-name.pem");
+  struct cert_dir_variable {  // set for this test only
+    explicit cert_dir_variable(const std::filesystem::path& dir) { ::setenv("SSL_CERT_DIR", dir.c_str(), 1); }
+    ~cert_dir_variable() { ::unsetenv("SSL_CERT_DIR"); }
+  } variable(store.path());
+  ::unsetenv("SSL_CERT_FILE");
+  test_server server(ioc_, test_server::scheme::https, echo);
+  auto o = options();
+  o.ca_file.clear();
+  {
+    st::client client(ioc_.get_executor(), o);
+    auto got = run(client.send(get(server.url("/"))));
+    ASSERT_FALSE(got.ok()) << "no hashed link: the system bundle file is used, and it lacks the test CA";
+    EXPECT_NE(got.error_message().find("certificate verify failed"), std::string::npos) << got.error_message();
+  }
+  std::filesystem::create_symlink("other-name.pem", store / (hash.output.substr(0, 8) + ".0"));
+  st::client client(ioc_.get_executor(), o);
+  auto got = run(client.send(get(server.url("/"))));
+  ASSERT_TRUE(got.ok()) << got.error_message();
+  EXPECT_EQ(got->status, 200u);
+}
+
 TEST_F(HttpClient, ReusesKeepAliveConnections) {
   for (auto scheme : {test_server::scheme::http, test_server::scheme::https}) {
     test_server server(ioc_, scheme, echo);
