@@ -557,7 +557,8 @@ asio::awaitable<std::optional<action>> scheduler::submit(active_job& job) {
   group_commit::write_fn claim = [&claimed, id = job.row.id](job_store& s) {
     claimed = s.claim_for_submit(id, now_epoch());
   };
-  co_await writes_.write(std::move(claim));
+  // At once: a claim is what a person waits for after inserting a row (scenario 4).
+  co_await writes_.write(std::move(claim), group_commit::urgency::at_once);
   if (!claimed) {
     // Cancelled, or changed by someone else, between the scan and now.
     submit_failures_.erase(job.row.id);
@@ -584,7 +585,8 @@ asio::awaitable<std::optional<action>> scheduler::submit(active_job& job) {
   bool ok = false;
   group_commit::write_fn mark_running = [&ok, id = job.row.id, remote = answer->job_id, cost = answer->cost_cu](
                                             job_store& s) { ok = s.mark_running(id, remote, cost, now_epoch()); };
-  co_await writes_.write(std::move(mark_running));
+  // At once as well: until this commits, a crash leaves the row ambiguous (maybe paid for).
+  co_await writes_.write(std::move(mark_running), group_commit::urgency::at_once);
   submit_failures_.erase(job.row.id);
   ++stats_.submitted;
   if (answer->cost_cu) last_cost_cu_ = answer->cost_cu;

@@ -2,7 +2,9 @@
 // committed wait for the next batch, so rows reaching the same step together (a wave of 500
 // submits, 500 jobs finishing at once) cost one transaction and one fsync, not 500.
 // A busy daemon also commits at most once per `min_interval`: the writes of those few
-// milliseconds join one batch. A lone write after a quiet spell is committed at once.
+// milliseconds join one batch. A lone write after a quiet spell, or one that must not wait, is
+// committed at once: a claim (a new row is submitted at once) and the remote job id (until it
+// is committed, a crash leaves the row ambiguous, maybe paid for).
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -39,12 +41,18 @@ class group_commit {
                std::chrono::steady_clock::duration min_interval = default_min_interval)
       : executor_(executor), db_(db), min_interval_(min_interval), gather_(std::move(executor)) {}
 
+  enum class urgency { batched, at_once };
+
   // `write` runs on the store thread; it reports its result through what it captured (which
   // lives in the caller's frame until this returns).
-  boost::asio::awaitable<void> write(write_fn write) {
+  boost::asio::awaitable<void> write(write_fn write, urgency when = urgency::batched) {
     waiter w{std::move(write), boost::asio::steady_timer(executor_), nullptr, false};
     w.timer.expires_at(boost::asio::steady_timer::time_point::max());
     pending_.push_back(&w);
+    if (when == urgency::at_once) {
+      at_once_ = true;
+      gather_.cancel();  // a batch waiting for the interval goes now, with this write
+    }
     if (!committing_) {
       committing_ = true;
       boost::asio::co_spawn(executor_, commit_pending(), [](std::exception_ptr) {});  // it catches everything
@@ -67,12 +75,13 @@ class group_commit {
 
   boost::asio::awaitable<void> commit_pending() {
     while (!pending_.empty()) {
-      if (auto since = std::chrono::steady_clock::now() - last_commit_; since < min_interval_) {
+      if (auto since = std::chrono::steady_clock::now() - last_commit_; since < min_interval_ && !at_once_) {
         gather_.expires_after(min_interval_ - since);
         boost::system::error_code ec;
         co_await gather_.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
       }
       last_commit_ = std::chrono::steady_clock::now();
+      at_once_ = false;
       auto batch = std::exchange(pending_, {});
       std::exception_ptr batch_error;
       try {
@@ -106,6 +115,7 @@ class group_commit {
   std::chrono::steady_clock::duration min_interval_;
   boost::asio::steady_timer gather_;                   // the rest of min_interval, while busy
   std::chrono::steady_clock::time_point last_commit_;  // when the last batch was taken
+  bool at_once_ = false;                               // a pending write must not wait for the interval
   std::vector<waiter*> pending_;                       // each lives in its caller's coroutine frame until done
   bool committing_ = false;
 };

@@ -9,6 +9,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 #include <stdexcept>
 #include <string>
@@ -45,12 +47,13 @@ class GroupCommitTest : public ::testing::Test {
   db::job_status status(std::int64_t id) { return store_.find(id).value().status; }
 
   // Claims row `id` through `writes`, recording when the claim was committed.
-  asio::awaitable<void> claim(group_commit& writes, std::int64_t id, clock_type::time_point& committed) {
+  asio::awaitable<void> claim(group_commit& writes, std::int64_t id, clock_type::time_point& committed,
+                              group_commit::urgency when = group_commit::urgency::batched) {
     group_commit::write_fn write = [id](db::job_store& s) {
       if (!s.claim_for_submit(id, 1'700'000'000.0))
         throw std::runtime_error("row " + std::to_string(id) + " not claimed");
     };
-    co_await writes.write(std::move(write));
+    co_await writes.write(std::move(write), when);
     committed = clock_type::now();
   }
 
@@ -95,6 +98,32 @@ TEST_F(GroupCommitTest, ALoneWriteIsCommittedAtOnceAndABusyOneWaitsForTheInterva
   EXPECT_EQ(status(second), db::job_status::submitting);
   EXPECT_LT(first_done - started, interval) << "a write after a quiet spell does not wait";
   EXPECT_GE(second_done - started, interval) << "the next commit comes min_interval after the last one";
+}
+
+TEST_F(GroupCommitTest, AnUrgentWriteDoesNotWaitForTheIntervalAndTakesTheWaitingOnesAlong) {
+  const auto interval = 5s;
+  group_commit writes(io_.get_executor(), thread_, interval);
+  const auto first = add(), waiting = add(), urgent = add();
+  clock_type::time_point first_done, waiting_done, urgent_done;
+  const auto started = clock_type::now();
+  asio::co_spawn(
+      io_,
+      [&]() -> asio::awaitable<void> {
+        co_await claim(writes, first, first_done);
+        // Right after a commit: this one waits for the interval...
+        asio::co_spawn(io_, claim(writes, waiting, waiting_done), asio::detached);
+        asio::steady_timer pause(io_, 50ms);
+        co_await pause.async_wait(asio::use_awaitable);
+        // ...until a write that must not wait comes, and both go at once.
+        co_await claim(writes, urgent, urgent_done, group_commit::urgency::at_once);
+      },
+      asio::detached);
+  io_.run();
+  EXPECT_EQ(status(waiting), db::job_status::submitting);
+  EXPECT_EQ(status(urgent), db::job_status::submitting);
+  EXPECT_LT(urgent_done - started, interval) << "the urgent write went at once";
+  EXPECT_LT(waiting_done - started, interval) << "the waiting write went with it";
+  EXPECT_GE(waiting_done - started, 50ms) << "and not before it came";
 }
 
 TEST_F(GroupCommitTest, AFailingWriteFailsAloneAndTheRestOfItsBatchCommits) {
