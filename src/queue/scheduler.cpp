@@ -203,13 +203,14 @@ asio::awaitable<void> scheduler::watch_database() {
   auto read_version = [](job_store& s) { return s.data_version(); };
   auto seen = co_await db_.run(read_version);
   while (!stopping_ && co_await watcher_->changed()) {
-    // The event can come before the writer's commit is visible (it is still syncing), and our
-    // own commits cause events too: look a few times, briefly, before deciding nothing changed.
-    static constexpr std::array<std::chrono::milliseconds, 5> rechecks{
-        std::chrono::milliseconds(0), std::chrono::milliseconds(2), std::chrono::milliseconds(8),
-        std::chrono::milliseconds(32), std::chrono::milliseconds(128)};
-    for (auto delay : rechecks) {
-      if (delay.count() > 0) co_await sleep(watch_timer_, delay);
+    // The event can come before the writer's commit is visible (it is still syncing: 10-30 ms
+    // for the sqlite3 CLI here), and our own commits cause events too: look every few
+    // milliseconds at first, then less often, for a quarter of a second (in ms since the event).
+    static constexpr std::array<int, 13> rechecks{0, 2, 5, 10, 15, 20, 30, 40, 60, 80, 120, 160, 240};
+    int waited = 0;
+    for (int at : rechecks) {
+      if (at > waited) co_await sleep(watch_timer_, std::chrono::milliseconds(at - waited));
+      waited = at;
       if (stopping_) co_return;
       const auto version = co_await db_.run(read_version);
       if (version != seen) {

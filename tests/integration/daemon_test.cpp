@@ -270,6 +270,25 @@ TEST(Daemon, ACancelIsNoticedWithinAScanIntervalEvenBetweenPolls) {
   EXPECT_EQ(stage.count("status = 'cancelled'"), "1");
 }
 
+// Rows another program inserts wake an idle daemon through the WAL file (inotify, confirmed
+// with data_version), not through the timed scan: with scan_interval at an hour, each of
+// several sqlite3 inserts, spaced so each finds the daemon idle, is still submitted.
+TEST(Daemon, RowsInsertedByAnotherProgramWakeAnIdleDaemonWithoutWaitingForTheScan) {
+  daemon_setup stage({}, "scan_interval = \"1h\"\n");
+  auto daemon = stage.start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // started, scanned once, idle
+  for (int i = 1; i <= 5; ++i) {
+    auto inserted = run({"sqlite3", "-cmd", ".timeout 5000", stage.db_path(),
+                         "INSERT INTO jobs(prompt) VALUES('woken " + std::to_string(i) + "')"});
+    ASSERT_EQ(inserted.exit_code, 0) << inserted.output;
+    EXPECT_TRUE(wait_until([&] { return stage.count("submitted_at IS NOT NULL") == std::to_string(i); }, 10))
+        << "insert " << i << " was not noticed\n"
+        << read_file(stage.dir() / "daemon.log");
+  }
+  daemon->signal(SIGTERM);
+  EXPECT_EQ(daemon->wait(10), 0);
+}
+
 TEST(Daemon, StatusServerAnswersHealthAndMetricsAndLogsItsAddress) {
   daemon_setup stage;
   stage.listen_on_any_port();
