@@ -39,7 +39,7 @@ class group_commit {
 
   group_commit(boost::asio::any_io_executor executor, db::store_thread& db,
                std::chrono::steady_clock::duration min_interval = default_min_interval)
-      : executor_(executor), db_(db), min_interval_(min_interval), gather_(std::move(executor)) {}
+      : executor_(std::move(executor)), db_(db), min_interval_(min_interval), gather_(executor_) {}
 
   enum class urgency { batched, at_once };
 
