@@ -700,10 +700,13 @@ asio::awaitable<std::optional<action>> scheduler::download(active_job& job) {
   auto turn = co_await wait_turn(*download_line_, job, true);
   if (!turn) co_return action(action_kind::wait);  // stopping or taken away: run_job sees which
   unstage(job, index);                             // a re-download replaces what was staged for this index
-  // Room for a small track is reserved before the download and trimmed to its size after.
-  const std::uint64_t in_memory = staged_in_memory_ + job_store::group_store_max_bytes <= staged_in_memory_max
-                                      ? job_store::group_store_max_bytes
-                                      : 0;
+  // Room for a small track is reserved before the download and trimmed to its size after; a
+  // track the API says is larger goes straight to its file, reserving nothing.
+  const bool may_be_small = !asset.size || *asset.size <= job_store::group_store_max_bytes;
+  const std::uint64_t in_memory =
+      may_be_small && staged_in_memory_ + job_store::group_store_max_bytes <= staged_in_memory_max
+          ? job_store::group_store_max_bytes
+          : 0;
   staged_in_memory_ += in_memory;
   auto got = co_await api_.download(asset, file, in_memory);
   staged_in_memory_ -= in_memory;
