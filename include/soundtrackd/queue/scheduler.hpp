@@ -58,6 +58,16 @@ struct scheduler_stats {
   std::string paused_reason;  // empty when not paused
 };
 
+// Small tracks (at most job_store::group_store_max_bytes) are downloaded into memory and
+// stored from there; all of them together hold at most staged_in_memory_max, so a burst of
+// finished jobs waiting for a locked database cannot fill the memory.
+inline constexpr std::uint64_t staged_in_memory_max = 4 * 1024 * 1024;
+
+// The memory a download may fill before it goes to its staging file, given the bytes small
+// tracks already hold: the size the API reported for a small track (unreported: the most a
+// small track may be) when it fits beside them, else 0 (straight to the file).
+std::uint64_t download_memory_room(std::optional<std::uint64_t> reported_size, std::uint64_t held_in_memory);
+
 class scheduler {
  public:
   // `reload_credentials` is called before each re-check of a queue paused by the API's
