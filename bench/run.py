@@ -274,7 +274,7 @@ def scenario_1(b):
     r = run_batch(b, "s1_reference", rows, max_running, "reference", 900)
     waves = math.ceil(rows / max_running)
     ideal = waves * duration_s
-    allowed = ideal + waves * 2.0  # one poll_interval_max per wave
+    allowed = ideal + waves * 1.25  # tightened from one poll_interval_max (2 s) per wave
     b.details["scenario_1"] = {"daemon": d, "reference": r, "idle": idle, "ideal_wall_s": ideal}
     d_ms, r_ms = d["cpu_s"] * 1000 / rows, r["cpu_s"] * 1000 / rows
     b.result(s, "daemon CPU per job", f"{d_ms:.3f} ms (reference {r_ms:.3f} ms)", "<= 0.35 ms", d_ms <= 0.35)
@@ -285,7 +285,8 @@ def scenario_1(b):
              f"{d_mb - idle['hwm_kib'] / 1024:.1f} MB; reference {r_mb:.1f} MB)", "<= 20 MB", d_mb <= 20)
     b.result(s, "RSS ratio reference/daemon", f"{r_mb / d_mb:.1f}x", ">= 4x", r_mb / d_mb >= 4)
     b.result(s, "wall time", f"{d['wall_s']:.1f} s (reference {r['wall_s']:.1f} s, ideal {ideal} s)",
-             f"<= reference and <= {allowed:.0f} s", d["wall_s"] <= r["wall_s"] and d["wall_s"] <= allowed)
+             f"<= reference and <= {allowed:.0f} s (issue: {ideal + waves * 2.0:.0f} s)",
+             d["wall_s"] <= r["wall_s"] and d["wall_s"] <= allowed)
 
 
 def poll_schedule(duration_s, first=1.0, factor=1.5, cap=2.0):
@@ -349,9 +350,10 @@ def scenario_3(b):
             Path(str(db) + suffix).unlink(missing_ok=True)
     b.details["scenario_3"] = {"runs": table, "rows_worked": work_rows}
     deep = table[-1]
-    b.result(s, f"first submit at {deep['depth']} rows", f"{deep['first_submit_s']:.2f} s", "<= 1 s",
-             deep["first_submit_s"] <= 1.0)
-    b.result(s, f"peak RSS at {deep['depth']} rows", f"{deep['hwm_mb']:.1f} MB", "<= 64 MB", deep["hwm_mb"] <= 64)
+    b.result(s, f"first submit at {deep['depth']} rows", f"{deep['first_submit_s']:.2f} s", "<= 0.25 s (issue: 1 s)",
+             deep["first_submit_s"] <= 0.25)
+    b.result(s, f"peak RSS at {deep['depth']} rows", f"{deep['hwm_mb']:.1f} MB", "<= 32 MB (issue: 64 MB)",
+             deep["hwm_mb"] <= 32)
     lo = table[0]["cpu_ms_per_row"]
     b.result(s, "CPU per admitted row vs depth",
              " / ".join(f"{e['cpu_ms_per_row']:.3f} ms at {e['depth']}" for e in table),
@@ -379,9 +381,9 @@ def scenario_4(b):
     p50 = statistics.median(lat)
     p99 = lat[min(len(lat) - 1, math.ceil(0.99 * len(lat)) - 1)]
     b.details["scenario_4"] = {"latencies_ms": lat}
-    b.result(s, f"insert -> submitted, p50 over {inserts}", f"{p50:.1f} ms", "<= 50 ms", p50 <= 50)
-    b.result(s, f"insert -> submitted, p99 over {inserts}", f"{p99:.1f} ms (max {lat[-1]:.1f} ms)", "<= 200 ms",
-             p99 <= 200)
+    b.result(s, f"insert -> submitted, p50 over {inserts}", f"{p50:.1f} ms", "<= 35 ms (issue: 50 ms)", p50 <= 35)
+    b.result(s, f"insert -> submitted, p99 over {inserts}", f"{p99:.1f} ms (max {lat[-1]:.1f} ms)",
+             "<= 100 ms (issue: 200 ms)", p99 <= 100)
 
 
 PROBE = r"""
@@ -473,8 +475,8 @@ def scenario_5(b):
                                "raw_probe_transactions": int(raw_count), "raw_max_lock_wait_s": float(raw_max_wait),
                                "stored_bytes": stored, "not_succeeded": bad}
     b.result(s, "all tracks stored", f"{tracks - bad}/{tracks}, {stored / 1e6:.0f} MB", "all", bad == 0)
-    b.result(s, "peak RSS growth over idle", f"{growth:.1f} MB (idle {idle['hwm_kib'] / 1024:.1f} MB)", "< 16 MB",
-             growth < 16)
+    b.result(s, "peak RSS growth over idle", f"{growth:.1f} MB (idle {idle['hwm_kib'] / 1024:.1f} MB)",
+             "< 12 MB (issue: 16 MB)", growth < 12)
     b.result(s, "other writer's longest wait for the lock", f"{float(max_wait) * 1000:.0f} ms over {count} "
              f"transactions (beside raw sqlite3's inserts: {float(raw_max_wait) * 1000:.0f} ms)", "<= 100 ms",
              float(max_wait) <= 0.1)
@@ -503,8 +505,8 @@ def scenario_6(b):
                    capture_output=True, env=b.env)
     import_s = time.time() - t0
     count = b.query(db, "SELECT count(*) FROM jobs")[0][0]
-    b.result(s, f"soundtrackctl import of {rows} JSONL rows", f"{import_s:.2f} s ({count} rows)", "< 3 s",
-             import_s < 3 and count == rows)
+    b.result(s, f"soundtrackctl import of {rows} JSONL rows", f"{import_s:.2f} s ({count} rows)",
+             "< 2 s (issue: 3 s)", import_s < 2 and count == rows)
 
     # POST /v1/jobs from 50 clients while a batch runs; the inserted rows are due in a day, so
     # the batch's work is the same with and without them.
@@ -541,7 +543,7 @@ def scenario_6(b):
     rate = report["inserts_per_second"]
     b.result(s, "POST /v1/jobs, 50 clients, during the batch",
              f"{rate:.0f} inserts/s ({report['created']} created, {stored} stored, p99 {report['p99_ms']:.0f} ms)",
-             ">= 5000/s", rate >= 5000 and stored == report["created"])
+             ">= 8000/s (issue: 5000/s)", rate >= 8000 and stored == report["created"])
     slow = walls["with inserts"] / walls["alone"] - 1
     b.result(s, "batch wall time with the inserts", f"{walls['with inserts']:.1f} s vs {walls['alone']:.1f} s "
              f"({slow:+.0%})", "<= +5%", slow <= 0.05)
