@@ -343,13 +343,12 @@ bool sqlite_job_store::store_assets(std::int64_t id, const std::vector<staged_as
                                std::to_string(INT_MAX) + " bytes in one value");
     // Checked before anything is written, so a wrong staging file leaves the database as it was.
     std::error_code ec;
-    const std::string where = asset.bytes ? "the downloaded track" : asset.path;
     const auto size = asset.bytes ? asset.bytes->size() : std::filesystem::file_size(asset.path, ec);
     if (ec) throw std::runtime_error("cannot read " + asset.path + ": " + ec.message());
     if (size != asset.size_bytes)
-      throw std::runtime_error(where + " is " + std::to_string(size) + " bytes but asset " + asset.remote_asset_id +
-                               " of job " + std::to_string(id) + " was verified at " +
-                               std::to_string(asset.size_bytes));
+      throw std::runtime_error((asset.bytes ? std::string("the downloaded track") : asset.path) + " is " +
+                               std::to_string(size) + " bytes but asset " + asset.remote_asset_id + " of job " +
+                               std::to_string(id) + " was verified at " + std::to_string(asset.size_bytes));
     total_bytes += asset.size_bytes;
   }
   return copy_assets(id, assets, total_bytes, now);
