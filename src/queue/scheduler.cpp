@@ -109,6 +109,13 @@ std::string job_label(const Job& job) {
   return "job " + std::to_string(job.row.id) + (remote.empty() ? "" : " remote " + remote);
 }
 
+// get-bulk refused as such (an API or a proxy without it, an answer of another shape), not
+// failing for a while: each asset is then asked for on its own, as GET /assets/{id}.
+bool bulk_lookup_unavailable(const scenario::api_error& e) {
+  return e.kind == scenario::error_kind::permanent || e.http_status == 405 || e.http_status == 501 ||
+         e.http_status / 100 == 2;  // 2xx: the answer was not what get-bulk answers
+}
+
 fsm_policy policy_from(const config::queue_config& q) {
   return {q.poll_interval, q.poll_interval_max, q.job_timeout, q.retry_backoff, q.retry_backoff_max, q.max_attempts};
 }
@@ -127,6 +134,8 @@ scheduler::scheduler(asio::any_io_executor executor, db::store_thread& db, scena
       bucket_(settings_.max_requests_per_second, settings_.max_requests_per_second),
       api_line_(std::make_unique<request_line>(settings_.max_requests_in_flight)),
       download_line_(std::make_unique<request_line>(settings_.max_requests_in_flight)),
+      assets_(executor, [this](std::vector<std::string> ids) { return fetch_assets(std::move(ids)); }),
+      lookup_timer_(executor),
       wake_(executor),
       watch_timer_(executor),
       progress_timer_(executor),
@@ -152,6 +161,7 @@ void scheduler::stop() {
   wake_.cancel();
   watch_timer_.cancel();
   progress_timer_.cancel();
+  lookup_timer_.cancel();
   if (watcher_) watcher_->cancel();
   for (auto& [id, job] : active_) job->timer.cancel();
 }
@@ -434,10 +444,10 @@ void scheduler::start_job(const std::shared_ptr<active_job>& job) {
   });
 }
 
-asio::awaitable<void> scheduler::take_token(active_job& job) {
+asio::awaitable<void> scheduler::take_token(asio::steady_timer& timer) {
   recover_rate();
   auto wait = bucket_.reserve(steady_seconds());
-  if (wait.count() > 0) co_await sleep(job.timer, wait);
+  if (wait.count() > 0) co_await sleep(timer, wait);
 }
 
 asio::awaitable<std::optional<scheduler::request_turn>> scheduler::wait_turn(request_line& line, active_job& job,
@@ -552,7 +562,7 @@ asio::awaitable<void> scheduler::run_job(std::shared_ptr<active_job> job) {
 }
 
 asio::awaitable<std::optional<action>> scheduler::submit(active_job& job) {
-  co_await take_token(job);
+  co_await take_token(job.timer);
   if (stopping_) co_return std::nullopt;  // not claimed yet: the row stays queued
   std::optional<db::job_row> claimed;
   group_commit::write_fn claim = [&claimed, id = job.row.id](job_store& s) {
@@ -603,7 +613,7 @@ asio::awaitable<std::optional<action>> scheduler::submit(active_job& job) {
 }
 
 asio::awaitable<std::optional<action>> scheduler::poll(active_job& job) {
-  co_await take_token(job);
+  co_await take_token(job.timer);
   auto turn = co_await wait_turn(*api_line_, job, true);
   if (!turn) co_return action(action_kind::wait);  // stopping or taken away: run_job sees which
   auto answer = co_await api_.get_job(job.fsm.remote_job_id());
@@ -642,13 +652,41 @@ asio::awaitable<std::optional<action>> scheduler::poll(active_job& job) {
   co_return next;
 }
 
+asio::awaitable<scenario::api_result<std::vector<scenario::asset_info>>> scheduler::fetch_assets(
+    std::vector<std::string> ids) {
+  co_await take_token(lookup_timer_);
+  auto answer = co_await api_.get_assets(ids);
+  if (!answer) note_rate_limit(answer.failure());
+  co_return answer;
+}
+
+// The job's assets, from the get-bulk request it shares with the jobs finishing with it; an
+// asset that answer lacks (or every asset, once the API refused get-bulk) is asked for alone.
 asio::awaitable<std::optional<action>> scheduler::resolve_assets(active_job& job) {
+  const auto& ids = job.fsm.asset_ids();
+  asset_lookup::found_assets found(ids.size());
+  if (bulk_lookups_) {
+    auto answer = co_await assets_.resolve(ids);
+    if (answer) {
+      found = std::move(*answer);
+    } else if (bulk_lookup_unavailable(answer.failure())) {
+      if (std::exchange(bulk_lookups_, false))
+        log_->warn("{}; asking for each asset on its own from now on", answer.failure().message);
+    } else {
+      co_return job.fsm.on_asset_failed(answer.failure(), random01());
+    }
+    if (stopping_ || job.taken_away) co_return action(action_kind::wait);  // run_job sees which
+  }
   std::vector<scenario::asset_info> assets;
-  for (const auto& id : job.fsm.asset_ids()) {
-    co_await take_token(job);
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (found[i]) {
+      assets.push_back(std::move(*found[i]));
+      continue;
+    }
+    co_await take_token(job.timer);
     auto turn = co_await wait_turn(*api_line_, job, true);
     if (!turn) co_return action(action_kind::wait);  // stopping or taken away: run_job sees which
-    auto answer = co_await api_.get_asset(id);
+    auto answer = co_await api_.get_asset(ids[i]);
     turn.reset();
     if (!answer) {
       note_rate_limit(answer.failure());

@@ -72,6 +72,7 @@ std::string metrics_text(const scheduler_stats& s, const queue_snapshot& queue) 
   histogram(out, "soundtrackd_api_request_duration_seconds", "generate", s.api_latency.generate);
   histogram(out, "soundtrackd_api_request_duration_seconds", "get_job", s.api_latency.get_job);
   histogram(out, "soundtrackd_api_request_duration_seconds", "get_asset", s.api_latency.get_asset);
+  histogram(out, "soundtrackd_api_request_duration_seconds", "get_bulk", s.api_latency.get_bulk);
   counter(out, "soundtrackd_rate_limit_waits_total",
           "HTTP 429 answers from the API (each slows every call or lowers the in-flight cap).", s.rate_limit_waits);
   counter(out, "soundtrackd_ambiguous_resubmits_total",

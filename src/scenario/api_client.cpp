@@ -69,9 +69,10 @@ boost::asio::awaitable<api_result<http::response>> api_client::exchange(call kin
                                                                         http::request request) {
   const auto started = std::chrono::steady_clock::now();
   auto answer = co_await http_.send(std::move(request));
-  auto& histogram = kind == call::generate  ? latency_.generate
-                    : kind == call::get_job ? latency_.get_job
-                                            : latency_.get_asset;
+  auto& histogram = kind == call::generate   ? latency_.generate
+                    : kind == call::get_job  ? latency_.get_job
+                    : kind == call::get_bulk ? latency_.get_bulk
+                                             : latency_.get_asset;
   histogram.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   if (!answer) co_return classify_transport_error(what, answer.error_message());
   if (answer->status / 100 != 2)
@@ -113,6 +114,15 @@ boost::asio::awaitable<api_result<asset_info>> api_client::get_asset(const std::
   auto asset = parse_asset_answer(answer->body, what);
   if (asset && asset->id.empty()) asset->id = asset_id;
   co_return asset;
+}
+
+boost::asio::awaitable<api_result<std::vector<asset_info>>> api_client::get_assets(
+    const std::vector<std::string>& asset_ids) {
+  auto what = "POST " + path_prefix() + "/assets/get-bulk";
+  auto req = make_request("POST", url_for("/assets/get-bulk"), bulk_assets_body(asset_ids));
+  auto answer = co_await exchange(call::get_bulk, what, std::move(req));
+  if (!answer) co_return answer.failure();
+  co_return parse_bulk_assets_answer(answer->body, what);
 }
 
 boost::asio::awaitable<api_result<downloaded_file>> api_client::download(const asset_info& asset,

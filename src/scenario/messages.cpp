@@ -62,6 +62,20 @@ result<json::object, api_error> parse_object(std::string_view body, std::string_
   return std::move(doc.as_object());
 }
 
+// An asset object, from GET /assets/{id} or an entry of POST /assets/get-bulk.
+api_result<asset_info> asset_from(const json::object& asset, std::string_view what) {
+  asset_info out;
+  out.id = string_at(asset, "id");
+  out.url = string_at(asset, "url");
+  out.mime_type = string_at(asset, "mimeType");
+  if (out.url.empty()) return malformed(what, "no asset.url");
+  // Converting a double beyond 2^64 is undefined: such a size (fuzzing sent 1e300) is a lie.
+  if (auto size = number_at(asset, "size"); size && *size >= 0x1p63)
+    return malformed(what, "asset.size is not a byte count");
+  if (auto size = number_at(asset, "size"); size && *size > 0) out.size = static_cast<std::uint64_t>(*size);
+  return out;
+}
+
 }  // namespace
 
 std::string generate_body(const db::job_request& request) {
@@ -73,6 +87,12 @@ std::string generate_body(const db::job_request& request) {
   body["sampleRate"] = request.sample_rate;
   body["bitrate"] = request.bitrate;
   return json::serialize(body);
+}
+
+std::string bulk_assets_body(const std::vector<std::string>& asset_ids) {
+  json::array ids;
+  for (const auto& id : asset_ids) ids.emplace_back(id);
+  return json::serialize(json::object{{"assetIds", std::move(ids)}});
 }
 
 api_result<submitted_job> parse_generate_answer(std::string_view body, std::string_view what) {
@@ -116,15 +136,21 @@ api_result<asset_info> parse_asset_answer(std::string_view body, std::string_vie
   if (!doc) return doc.failure();
   auto* asset = object_at(*doc, "asset");
   if (!asset) return malformed(what, "no asset object");
-  asset_info out;
-  out.id = string_at(*asset, "id");
-  out.url = string_at(*asset, "url");
-  out.mime_type = string_at(*asset, "mimeType");
-  if (out.url.empty()) return malformed(what, "no asset.url");
-  // Converting a double beyond 2^64 is undefined: such a size (fuzzing sent 1e300) is a lie.
-  if (auto size = number_at(*asset, "size"); size && *size >= 0x1p63)
-    return malformed(what, "asset.size is not a byte count");
-  if (auto size = number_at(*asset, "size"); size && *size > 0) out.size = static_cast<std::uint64_t>(*size);
+  return asset_from(*asset, what);
+}
+
+api_result<std::vector<asset_info>> parse_bulk_assets_answer(std::string_view body, std::string_view what) {
+  auto doc = parse_object(body, what);
+  if (!doc) return doc.failure();
+  auto* assets = doc->if_contains("assets");
+  if (!assets || !assets->is_array()) return malformed(what, "no assets array");
+  std::vector<asset_info> out;
+  for (const auto& entry : assets->as_array()) {
+    if (!entry.is_object()) continue;
+    // An entry we cannot use is left out: that asset is then looked up on its own, and
+    // that answer says what is wrong with it.
+    if (auto asset = asset_from(entry.as_object(), what); asset && !asset->id.empty()) out.push_back(std::move(*asset));
+  }
   return out;
 }
 

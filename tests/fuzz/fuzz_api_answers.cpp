@@ -24,6 +24,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     fuzz::require(job->progress >= 0.0 && job->progress <= 1.0, "progress within 0..1");
   }
   if (auto asset = parse_asset_answer(body, "GET /assets/x")) fuzz::require(!asset->url.empty(), "asset has a url");
+  if (auto assets = parse_bulk_assets_answer(body, "POST /assets/get-bulk"))
+    for (const auto& asset : *assets)
+      fuzz::require(!asset.id.empty() && !asset.url.empty(), "a bulk asset has an id and a url");
   (void)parse_dry_run_answer(body, "POST /generate?dryRun=true");
 
   // Whatever the body, the message stored in last_error is one line of valid UTF-8.

@@ -30,7 +30,8 @@ TEST(Chaos, ThreeHundredRowsUnderFaultsAllSucceed) {
     {"endpoint": "get_job", "probability": 0.05, "action": "malformed", "seed": 4},
     {"endpoint": "get_job", "probability": 0.10, "status": 503, "seed": 5},
     {"endpoint": "cdn", "probability": 0.10, "action": "truncate", "seed": 6},
-    {"endpoint": "get_asset", "probability": 0.05, "status": 503, "seed": 7}
+    {"endpoint": "get_bulk", "probability": 0.05, "status": 503, "seed": 7},
+    {"endpoint": "get_bulk", "probability": 0.05, "action": "drop", "seed": 8}
   ])");
   stage.insert_rows(rows_count);
 

@@ -80,7 +80,37 @@ TEST(Faults, AnExpiredUrlIsFetchedAgainForAFreshOne) {
   auto r = stage.run_until_idle();
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(stage.count("status = 'succeeded'"), "1") << r.output;
-  EXPECT_EQ(requests(stage.emulator(), "get_asset"), 2);
+  EXPECT_EQ(requests(stage.emulator(), "get_bulk"), 2);
+  EXPECT_EQ(requests(stage.emulator(), "get_asset"), 0);
+}
+
+TEST(Faults, AFailedBulkAssetLookupIsRetried) {
+  daemon_setup stage;
+  stage.emulator().set_faults(R"([{"endpoint": "get_bulk", "count": 1, "status": 503}])");
+  stage.insert_rows(1);
+  auto r = stage.run_until_idle();
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(stage.count("status = 'succeeded' AND last_error IS NULL"), "1") << r.output;
+  EXPECT_NE(r.output.find("asset failed: HTTP 503 from POST /v1/assets/get-bulk"), std::string::npos) << r.output;
+  EXPECT_EQ(requests(stage.emulator(), "get_bulk"), 2);
+  EXPECT_EQ(requests(stage.emulator(), "get_asset"), 0);
+}
+
+// An API (or a proxy) without get-bulk: after its first refusal every asset is asked for on
+// its own, and every row still succeeds.
+TEST(Faults, WithoutBulkLookupsEachAssetIsAskedForAlone) {
+  daemon_setup stage;
+  stage.emulator().set_faults(
+      R"([{"endpoint": "get_bulk", "count": 1000, "status": 404, "body": "{\"reason\": \"Not found\"}"}])");
+  stage.insert_rows(3);
+  auto r = stage.run_until_idle();
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(stage.count("status = 'succeeded' AND last_error IS NULL AND attempts = 1"), "3") << r.output;
+  EXPECT_NE(r.output.find("HTTP 404 from POST /v1/assets/get-bulk: Not found; asking for each asset on its own"),
+            std::string::npos)
+      << r.output;
+  EXPECT_EQ(requests(stage.emulator(), "get_bulk"), 1);
+  EXPECT_EQ(requests(stage.emulator(), "get_asset"), 3);
 }
 
 TEST(Faults, RejectedCredentialsPauseTheQueueWithOneClearError) {

@@ -78,6 +78,10 @@ TEST(Pipeline, TwoHundredRowsBecomeVerifiedAudioOverHttps) {
   EXPECT_EQ(stats.at("submits").as_int64(), 199);
   EXPECT_EQ(stats.at("cdn_requests_with_credentials").as_int64(), 0);
   EXPECT_EQ(expect_stored_audio(stage, "j.sample_rate = 44100", 20000), 199);
+  std::cout << "[ e2e ] asset lookups: " << stats.at("requests").at("get_bulk").as_int64() << " get-bulk requests\n";
+  // Jobs finishing together looked their assets up together, never one GET per asset.
+  EXPECT_EQ(stats.at("requests").at("get_asset").as_int64(), 0);
+  EXPECT_LT(stats.at("requests").at("get_bulk").as_int64(), 199);
 
   auto db = stage.open_db();
   auto rejected = db.prepare("SELECT status, last_error, finished_at IS NOT NULL FROM jobs WHERE sample_rate = 12345");

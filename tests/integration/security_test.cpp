@@ -75,10 +75,13 @@ TEST(HostileAnswers, EachEndsTheRowWithAClearMessage) {
       {"job id with path characters", R"([{"endpoint":"generate","count":1,"status":200,
           "body":"{\"job\":{\"jobId\":\"../../_emulator/reset?x=1#f\"}}"}])",
        "failed", "HTTP 404 from GET /v1/jobs/..%2F..%2F_emulator%2Freset%3Fx%3D1%23f"},
-      {"asset url with a file scheme", R"([{"endpoint":"get_asset","count":1000,"status":200,
+      // get-bulk refused, so the asset comes from GET /assets/{id}, whose answer is hostile.
+      {"asset url with a file scheme", R"([{"endpoint":"get_bulk","count":1000,"status":404},
+          {"endpoint":"get_asset","count":1000,"status":200,
           "body":"{\"asset\":{\"id\":\"a\",\"url\":\"file:///etc/passwd\",\"mimeType\":\"audio/mpeg\"}}"}])",
        "failed", "unsupported URL scheme in file:///etc/passwd (only http and https)"},
-      {"asset url without a host", R"([{"endpoint":"get_asset","count":1000,"status":200,
+      {"asset url without a host", R"([{"endpoint":"get_bulk","count":1000,"status":404},
+          {"endpoint":"get_asset","count":1000,"status":200,
           "body":"{\"asset\":{\"id\":\"a\",\"url\":\"https:///a.mp3?Signature=s\",\"mimeType\":\"audio/mpeg\"}}"}])",
        "failed", "https:///a.mp3"},
       {"redirect loop", R"([{"endpoint":"cdn","count":1000,"status":302,"location":"/cdn/loop.mp3"}])", "failed",
@@ -236,7 +239,7 @@ TEST(CredentialSecrecy, NothingLeaksFromABatchWithFailures) {
   stage.emulator().set_faults(R"([
       {"endpoint": "generate", "count": 1, "status": 503},
       {"endpoint": "get_job", "count": 1, "action": "drop"},
-      {"endpoint": "get_asset", "count": 1, "status": 500},
+      {"endpoint": "get_bulk", "count": 1, "status": 500},
       {"endpoint": "cdn", "count": 1, "status": 403, "body": "<Error>AccessDenied</Error>"},
       {"endpoint": "cdn", "count": 2, "action": "truncate"},
       {"endpoint": "get_job", "count": 1, "action": "remote_failure"}])");

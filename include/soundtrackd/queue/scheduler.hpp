@@ -19,6 +19,7 @@
 #include "soundtrackd/config/config.hpp"
 #include "soundtrackd/db/change_watcher.hpp"
 #include "soundtrackd/db/store_thread.hpp"
+#include "soundtrackd/queue/asset_lookup.hpp"
 #include "soundtrackd/queue/backoff.hpp"
 #include "soundtrackd/queue/group_commit.hpp"
 #include "soundtrackd/queue/job_fsm.hpp"
@@ -99,10 +100,13 @@ class scheduler {
   boost::asio::awaitable<std::optional<action>> submit(active_job& job);
   boost::asio::awaitable<std::optional<action>> poll(active_job& job);
   boost::asio::awaitable<std::optional<action>> resolve_assets(active_job& job);
+  // One get-bulk request for asset_lookup, under the token bucket like every API call.
+  boost::asio::awaitable<scenario::api_result<std::vector<scenario::asset_info>>> fetch_assets(
+      std::vector<std::string> ids);
   boost::asio::awaitable<std::optional<action>> download(active_job& job);
   boost::asio::awaitable<bool> store(active_job& job);
   boost::asio::awaitable<bool> record_retry(active_job& job, const action& a);
-  boost::asio::awaitable<void> take_token(active_job& job);
+  boost::asio::awaitable<void> take_token(boost::asio::steady_timer& timer);
   // Waits for a turn in `line`. give_up_on_stop: a stop or a cancel by someone else ends the
   // wait without a turn (the result is then empty); otherwise only a turn does.
   boost::asio::awaitable<std::optional<request_turn>> wait_turn(request_line& line, active_job& job,
@@ -152,6 +156,9 @@ class scheduler {
   run_time_estimate run_times_;                  // when a new job's first poll is worth making
   std::unique_ptr<request_line> api_line_;       // submit, poll, asset lookups
   std::unique_ptr<request_line> download_line_;  // CDN downloads
+  asset_lookup assets_;                          // asset lookups of jobs finishing together, in one request
+  boost::asio::steady_timer lookup_timer_;       // assets_' wait for a token
+  bool bulk_lookups_ = true;                     // false once the API refused get-bulk: one GET per asset
   boost::asio::steady_timer wake_;               // admission sleeps here; a finished job or a new row wakes it
   bool woken_ = false;                           // a wake() arrived while admission was not sleeping
   bool queue_drained_ = false;                   // the last scan found fewer due rows than free slots

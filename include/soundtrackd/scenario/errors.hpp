@@ -10,7 +10,7 @@
 namespace soundtrackd::scenario {
 
 // Which call an answer belongs to; the same status means different things per call.
-enum class call { generate, get_job, get_asset, download };
+enum class call { generate, get_job, get_asset, get_bulk, download };
 
 // "transient", "rate_limited", ...: the outcome label of the metrics.
 std::string_view to_string(error_kind kind);

@@ -199,6 +199,41 @@ TEST(ScenarioMessages, AssetAnswer) {
   EXPECT_FALSE(parse_asset_answer(R"({"asset":{"id":"a1"}})", "GET x"));
 }
 
+// get-bulk: every usable entry, in the answer's order; an entry without an id or a url is left
+// out (that asset is then asked for alone), and a body without the array is malformed.
+TEST(ScenarioMessages, BulkAssetsAnswer) {
+  auto assets =
+      parse_bulk_assets_answer(R"({"assets":[{"id":"a2","url":"https://cdn/2","mimeType":"audio/mpeg","size":20000},)"
+                               R"({"id":"a1","url":"https://cdn/1"},{"id":"a3"},{"url":"https://cdn/4"},42,)"
+                               R"({"id":"a5","url":"https://cdn/5","size":1e300}]})",
+                               "POST /v1/assets/get-bulk");
+  ASSERT_TRUE(assets);
+  ASSERT_EQ(assets->size(), 2u);
+  EXPECT_EQ((*assets)[0].id, "a2");
+  EXPECT_EQ((*assets)[0].url, "https://cdn/2");
+  EXPECT_EQ((*assets)[0].mime_type, "audio/mpeg");
+  EXPECT_EQ((*assets)[0].size, std::optional<std::uint64_t>(20000));
+  EXPECT_EQ((*assets)[1].id, "a1");
+  EXPECT_FALSE((*assets)[1].size);
+
+  auto empty = parse_bulk_assets_answer(R"({"assets":[]})", "POST x");
+  ASSERT_TRUE(empty);
+  EXPECT_TRUE(empty->empty());
+  for (const auto* body : {R"({"asset":{"id":"a1","url":"u"}})", R"({"assets":{}})", "[]", "not json"}) {
+    auto bad = parse_bulk_assets_answer(body, "POST /v1/assets/get-bulk");
+    ASSERT_FALSE(bad) << body;
+    EXPECT_EQ(bad.failure().message.rfind("malformed answer from POST /v1/assets/get-bulk: ", 0), 0u)
+        << bad.failure().message;
+  }
+  EXPECT_EQ(parse_bulk_assets_answer(R"({"assets":{}})", "POST x").failure().message,
+            "malformed answer from POST x: no assets array");
+}
+
+TEST(ScenarioMessages, BulkAssetsBody) {
+  EXPECT_EQ(bulk_assets_body({"a1", "a\"2"}), R"({"assetIds":["a1","a\"2"]})");
+  EXPECT_EQ(bulk_assets_body({}), R"({"assetIds":[]})");
+}
+
 TEST(ScenarioMessages, DryRunAnswer) {
   auto cost = parse_dry_run_answer(R"({"creativeUnitsCost":12.5})", "POST x");
   ASSERT_TRUE(cost);
