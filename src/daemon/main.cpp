@@ -131,8 +131,10 @@ int run_daemon(const options& opt) {
     return exit_usage;
   }
   // Declared before the store thread, so the thread is joined (and its last answer posted)
-  // while the io_context still exists.
-  asio::io_context io;
+  // while the io_context still exists. Concurrency hint 1: only this thread runs it, so Asio
+  // queues handlers posted from handlers thread-locally (other threads may still post; the
+  // store thread does). Scenario 1, six paired runs: 0.91 -> 0.88 ms CPU per job.
+  asio::io_context io{1};
   db::sqlite_job_store store(*database);
   db::store_thread store_thread(store, log);
 
