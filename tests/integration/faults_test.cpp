@@ -96,6 +96,25 @@ TEST(Faults, AFailedBulkAssetLookupIsRetried) {
   EXPECT_EQ(requests(stage.emulator(), "get_asset"), 0);
 }
 
+// get-bulk answering without the assets GET /assets/{id} finds (an API whose bulk answer has
+// another shape): each asset is fetched alone, and after three such jobs get-bulk is no longer
+// asked, so no job keeps paying two requests.
+TEST(Faults, BulkAnswersThatLackTheAssetsAreGivenUp) {
+  daemon_setup stage;
+  stage.emulator().set_faults(
+      R"([{"endpoint": "get_bulk", "count": 1000, "status": 200, "body": "{\"assets\": []}"}])");
+  stage.insert_rows(6);
+  auto r = stage.run_until_idle();
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(stage.count("status = 'succeeded' AND last_error IS NULL AND attempts = 1"), "6") << r.output;
+  EXPECT_NE(r.output.find("POST /assets/get-bulk left out assets that GET /assets/{id} found, for 3 jobs in a row; "
+                          "asking for each asset on its own from now on"),
+            std::string::npos)
+      << r.output;
+  EXPECT_LE(requests(stage.emulator(), "get_bulk"), 3);
+  EXPECT_EQ(requests(stage.emulator(), "get_asset"), 6);
+}
+
 // An API (or a proxy) without get-bulk: after its first refusal every asset is asked for on
 // its own, and every row still succeeds.
 TEST(Faults, WithoutBulkLookupsEachAssetIsAskedForAlone) {

@@ -158,7 +158,6 @@ class scheduler {
   std::unique_ptr<request_line> download_line_;  // CDN downloads
   asset_lookup assets_;                          // asset lookups of jobs finishing together, in one request
   boost::asio::steady_timer lookup_timer_;       // assets_' wait for a token
-  bool bulk_lookups_ = true;                     // false once the API refused get-bulk: one GET per asset
   boost::asio::steady_timer wake_;               // admission sleeps here; a finished job or a new row wakes it
   bool woken_ = false;                           // a wake() arrived while admission was not sleeping
   bool queue_drained_ = false;                   // the last scan found fewer due rows than free slots
@@ -176,6 +175,10 @@ class scheduler {
   int staging_slots_ = 0;                        // slots made so far (slot-N-*.part)
   std::uint64_t staged_in_memory_ = 0;  // bytes of small tracks (and downloads that may become one) held in memory
   std::set<std::string> unknown_statuses_logged_;
+  bool bulk_lookups_ = true;  // false once the API refused get-bulk (or its answers lacked assets): a GET each
+  // Jobs in a row whose get-bulk answer lacked an asset that GET /assets/{id} then found.
+  int bulk_misses_ = 0;
+  static constexpr int max_bulk_misses = 3;
   std::optional<std::chrono::steady_clock::time_point> paused_until_;
   std::function<void()> reload_credentials_;
   int running_cap_;  // max_running, or lower after a 429 naming actionLimit
