@@ -334,22 +334,29 @@ def scenario_3(b):
     s = "3 deep queue"
     work_rows, max_running = b.args.s3_work, 500
     b.start_emulator(200)
-    table = []
-    for depth in b.args.s3_depths:
-        db = b.new_db(f"s3_{depth}", depth)
-        started = time.time()
-        proc = b.start_daemon(db, max_running)
-        if not b.wait_rows(db, work_rows, 600, proc):
-            raise RuntimeError(f"scenario 3: {work_rows} rows not done within 600 s at depth {depth}")
-        snap = snapshot(proc.pid)
-        stop(proc)
-        first = b.query(db, "SELECT min(submitted_at) FROM jobs WHERE submitted_at IS NOT NULL")[0][0]
-        entry = {"depth": depth, "first_submit_s": first - started, "hwm_mb": snap["hwm_kib"] / 1024,
-                 "cpu_ms_per_row": snap["cpu_s"] * 1000 / work_rows}
-        table.append(entry)
-        log(f"scenario 3, depth {depth}: {entry}")
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(db) + suffix).unlink(missing_ok=True)
+    # Each depth runs twice, the depths alternating, and keeps its lowest CPU per row (its worst
+    # first submit and peak RSS): a few seconds of CPU is what one run measures, and on a shared
+    # machine one of them is sometimes 30-50% slower for reasons of its own.
+    table = {depth: [] for depth in b.args.s3_depths}
+    for _ in range(2):
+        for depth in b.args.s3_depths:
+            db = b.new_db(f"s3_{depth}", depth)
+            started = time.time()
+            proc = b.start_daemon(db, max_running)
+            if not b.wait_rows(db, work_rows, 600, proc):
+                raise RuntimeError(f"scenario 3: {work_rows} rows not done within 600 s at depth {depth}")
+            snap = snapshot(proc.pid)
+            stop(proc)
+            first = b.query(db, "SELECT min(submitted_at) FROM jobs WHERE submitted_at IS NOT NULL")[0][0]
+            entry = {"first_submit_s": first - started, "hwm_mb": snap["hwm_kib"] / 1024,
+                     "cpu_ms_per_row": snap["cpu_s"] * 1000 / work_rows}
+            table[depth].append(entry)
+            log(f"scenario 3, depth {depth}: {entry}")
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(db) + suffix).unlink(missing_ok=True)
+    table = [{"depth": depth, "first_submit_s": max(r["first_submit_s"] for r in runs),
+              "hwm_mb": max(r["hwm_mb"] for r in runs), "cpu_ms_per_row": min(r["cpu_ms_per_row"] for r in runs),
+              "runs": runs} for depth, runs in table.items()]
     b.details["scenario_3"] = {"runs": table, "rows_worked": work_rows}
     deep = table[-1]
     b.result(s, f"first submit at {deep['depth']} rows", f"{deep['first_submit_s']:.2f} s", "<= 0.25 s (issue: 1 s)",
@@ -359,7 +366,7 @@ def scenario_3(b):
     lo = table[0]["cpu_ms_per_row"]
     b.result(s, "CPU per admitted row vs depth",
              " / ".join(f"{e['cpu_ms_per_row']:.3f} ms at {e['depth']}" for e in table),
-             "same at every depth (<= 1.3x the shallowest)", deep["cpu_ms_per_row"] <= 1.3 * lo)
+             "same at every depth (<= 1.3x the shallowest)", all(e["cpu_ms_per_row"] <= 1.3 * lo for e in table))
 
 
 def scenario_4(b):
