@@ -1,11 +1,7 @@
 // soundtrackctl export: the stored audio of succeeded rows written out as files.
-#include <openssl/evp.h>
-
-#include <array>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <memory>
 #include <stdexcept>
 #include <system_error>
 #include <vector>
@@ -13,6 +9,7 @@
 #include "commands.hpp"
 #include "output.hpp"
 #include "soundtrackd/util/file_names.hpp"
+#include "soundtrackd/util/sha256.hpp"
 
 namespace soundtrackd::ctl {
 
@@ -23,25 +20,12 @@ namespace {
 std::string file_sha256(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot read " + path.string());
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> digest(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-  if (!digest || EVP_DigestInit_ex(digest.get(), EVP_sha256(), nullptr) != 1)
-    throw std::runtime_error("cannot start a sha256 digest");
-
+  sha256 digest;
   std::vector<char> buffer(256 * 1024);
   while (in.read(buffer.data(), static_cast<std::streamsize>(buffer.size())) || in.gcount() > 0)
-    EVP_DigestUpdate(digest.get(), buffer.data(), static_cast<std::size_t>(in.gcount()));
+    digest.update(buffer.data(), static_cast<std::size_t>(in.gcount()));
   if (in.bad()) throw std::runtime_error("cannot read " + path.string());
-
-  std::array<unsigned char, EVP_MAX_MD_SIZE> bytes{};
-  unsigned int length = 0;
-  EVP_DigestFinal_ex(digest.get(), bytes.data(), &length);
-  static constexpr char hex_digits[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < length; ++i) {
-    hex += hex_digits[bytes[i] >> 4];
-    hex += hex_digits[bytes[i] & 0x0f];
-  }
-  return hex;
+  return digest.hex();
 }
 
 // The size first: it rules out almost every stale file without reading it.

@@ -22,18 +22,14 @@ std::string os_error(const char* what, const std::string& path) {
 }  // namespace
 
 result<hashed_download> hashed_download::create(std::string path, std::uint64_t memory_limit) {
-  std::unique_ptr<EVP_MD_CTX, digest_deleter> digest(EVP_MD_CTX_new());
-  if (!digest || EVP_DigestInit_ex(digest.get(), EVP_sha256(), nullptr) != 1)
-    return error{"cannot start a sha256 digest for " + path};
-  hashed_download out(std::move(path), memory_limit, std::move(digest));
+  hashed_download out(std::move(path), memory_limit);
   if (memory_limit == 0)
     if (auto failure = out.open_file()) return std::move(*failure);
   return out;
 }
 
-hashed_download::hashed_download(std::string path, std::uint64_t memory_limit,
-                                 std::unique_ptr<EVP_MD_CTX, digest_deleter> digest)
-    : path_(std::move(path)), memory_limit_(memory_limit), digest_(std::move(digest)) {}
+hashed_download::hashed_download(std::string path, std::uint64_t memory_limit)
+    : path_(std::move(path)), memory_limit_(memory_limit) {}
 
 hashed_download::hashed_download(hashed_download&& other) noexcept
     : path_(std::move(other.path_)),
@@ -77,7 +73,7 @@ std::optional<error> hashed_download::append(const char* data, std::size_t size)
     }
     if (auto failure = write_file(data, size)) return failure;
   }
-  EVP_DigestUpdate(digest_.get(), data, size);
+  digest_.update(data, size);
   size_ += size;
   return std::nullopt;
 }
@@ -92,18 +88,6 @@ std::optional<std::string> hashed_download::take_bytes() {
   return std::exchange(bytes_, {});
 }
 
-std::string hashed_download::sha256_hex() {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_DigestFinal_ex(digest_.get(), digest, &length);
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * length);
-  for (unsigned i = 0; i < length; ++i) {
-    out += hex[digest[i] >> 4];
-    out += hex[digest[i] & 0x0f];
-  }
-  return out;
-}
+std::string hashed_download::sha256_hex() { return digest_.hex(); }
 
 }  // namespace soundtrackd::http

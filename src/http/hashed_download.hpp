@@ -3,8 +3,6 @@
 // disk before the database; a large one never holds more than one chunk in memory.
 #pragma once
 
-#include <openssl/evp.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -12,6 +10,7 @@
 #include <string>
 
 #include "soundtrackd/util/result.hpp"
+#include "soundtrackd/util/sha256.hpp"
 
 namespace soundtrackd::http {
 
@@ -38,11 +37,7 @@ class hashed_download {
   std::string sha256_hex();
 
  private:
-  struct digest_deleter {
-    void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
-  };
-
-  hashed_download(std::string path, std::uint64_t memory_limit, std::unique_ptr<EVP_MD_CTX, digest_deleter> digest);
+  hashed_download(std::string path, std::uint64_t memory_limit);
   std::optional<error> open_file();
   std::optional<error> write_file(const char* data, std::size_t size);
 
@@ -50,7 +45,7 @@ class hashed_download {
   std::uint64_t memory_limit_;
   std::string bytes_;  // while fd_ < 0
   int fd_ = -1;
-  std::unique_ptr<EVP_MD_CTX, digest_deleter> digest_;
+  sha256 digest_;
   std::uint64_t size_ = 0;
 };
 
