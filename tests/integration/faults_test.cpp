@@ -18,6 +18,22 @@ std::int64_t requests(emulator_process& emu, const char* endpoint) {
   return emu.stats().at("requests").at(endpoint).as_int64();
 }
 
+// `rows` rows while get-bulk answers as `faults` say: each row succeeds on its first submit,
+// the log says why get-bulk was given up, and after at most `bulk_requests` of them every asset
+// was asked for alone.
+void expect_bulk_given_up(const std::string& faults, int rows, const std::string& warning, int bulk_requests) {
+  daemon_setup stage;
+  stage.emulator().set_faults(faults);
+  stage.insert_rows(rows);
+  auto r = stage.run_until_idle();
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(stage.count("status = 'succeeded' AND last_error IS NULL AND attempts = 1"), std::to_string(rows))
+      << r.output;
+  EXPECT_NE(r.output.find(warning), std::string::npos) << r.output;
+  EXPECT_LE(requests(stage.emulator(), "get_bulk"), bulk_requests);
+  EXPECT_EQ(requests(stage.emulator(), "get_asset"), rows);
+}
+
 }  // namespace
 
 TEST(Faults, TransientSubmitErrorsAreRetriedAndCountedAsGenerateCalls) {
@@ -96,40 +112,23 @@ TEST(Faults, AFailedBulkAssetLookupIsRetried) {
   EXPECT_EQ(requests(stage.emulator(), "get_asset"), 0);
 }
 
+// An API (or a proxy) without get-bulk: after its first refusal every asset is asked for on
+// its own.
+TEST(Faults, WithoutBulkLookupsEachAssetIsAskedForAlone) {
+  expect_bulk_given_up(
+      R"([{"endpoint": "get_bulk", "count": 1000, "status": 404, "body": "{\"reason\": \"Not found\"}"}])", 3,
+      "HTTP 404 from POST /v1/assets/get-bulk: Not found; asking for each asset on its own from now on", 1);
+}
+
 // get-bulk answering without the assets GET /assets/{id} finds (an API whose bulk answer has
 // another shape): each asset is fetched alone, and after three such jobs get-bulk is no longer
 // asked, so no job keeps paying two requests.
 TEST(Faults, BulkAnswersThatLackTheAssetsAreGivenUp) {
-  daemon_setup stage;
-  stage.emulator().set_faults(
-      R"([{"endpoint": "get_bulk", "count": 1000, "status": 200, "body": "{\"assets\": []}"}])");
-  stage.insert_rows(6);
-  auto r = stage.run_until_idle();
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_EQ(stage.count("status = 'succeeded' AND last_error IS NULL AND attempts = 1"), "6") << r.output;
-  EXPECT_NE(r.output.find("POST /assets/get-bulk left out assets that GET /assets/{id} found, for 3 jobs in a row; "
-                          "asking for each asset on its own from now on"),
-            std::string::npos)
-      << r.output;
-  EXPECT_LE(requests(stage.emulator(), "get_bulk"), 3);
-  EXPECT_EQ(requests(stage.emulator(), "get_asset"), 6);
-}
-
-// An API (or a proxy) without get-bulk: after its first refusal every asset is asked for on
-// its own, and every row still succeeds.
-TEST(Faults, WithoutBulkLookupsEachAssetIsAskedForAlone) {
-  daemon_setup stage;
-  stage.emulator().set_faults(
-      R"([{"endpoint": "get_bulk", "count": 1000, "status": 404, "body": "{\"reason\": \"Not found\"}"}])");
-  stage.insert_rows(3);
-  auto r = stage.run_until_idle();
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_EQ(stage.count("status = 'succeeded' AND last_error IS NULL AND attempts = 1"), "3") << r.output;
-  EXPECT_NE(r.output.find("HTTP 404 from POST /v1/assets/get-bulk: Not found; asking for each asset on its own"),
-            std::string::npos)
-      << r.output;
-  EXPECT_EQ(requests(stage.emulator(), "get_bulk"), 1);
-  EXPECT_EQ(requests(stage.emulator(), "get_asset"), 3);
+  expect_bulk_given_up(
+      R"([{"endpoint": "get_bulk", "count": 1000, "status": 200, "body": "{\"assets\": []}"}])", 6,
+      "POST /assets/get-bulk left out assets that GET /assets/{id} found, for 3 jobs in a row; asking for each asset "
+      "on its own from now on",
+      3);
 }
 
 TEST(Faults, RejectedCredentialsPauseTheQueueWithOneClearError) {
