@@ -99,11 +99,15 @@ class scheduler {
   // Each network step returns the next action, or nullopt when the row is no longer ours.
   boost::asio::awaitable<std::optional<action>> submit(active_job& job);
   boost::asio::awaitable<std::optional<action>> poll(active_job& job);
+  // A job looks its assets up holding a turn in the download line, which its first download
+  // then uses: URLs are fetched only as fast as they can be used.
+  boost::asio::awaitable<std::optional<action>> resolve_assets_in_turn(active_job& job,
+                                                                       std::optional<request_turn>& download_turn);
   boost::asio::awaitable<std::optional<action>> resolve_assets(active_job& job);
   // One get-bulk request for asset_lookup, under the token bucket like every API call.
   boost::asio::awaitable<scenario::api_result<std::vector<scenario::asset_info>>> fetch_assets(
       std::vector<std::string> ids);
-  boost::asio::awaitable<std::optional<action>> download(active_job& job);
+  boost::asio::awaitable<std::optional<action>> download(active_job& job, std::optional<request_turn>& turn);
   boost::asio::awaitable<bool> store(active_job& job);
   boost::asio::awaitable<bool> record_retry(active_job& job, const action& a);
   boost::asio::awaitable<void> take_token(boost::asio::steady_timer& timer);
