@@ -52,9 +52,8 @@ class api_client {
   boost::asio::awaitable<api_result<double>> estimate(const db::job_request& request);
   boost::asio::awaitable<api_result<remote_job>> get_job(const std::string& job_id);
   boost::asio::awaitable<api_result<asset_info>> get_asset(const std::string& asset_id);
-  // POST /assets/get-bulk: the assets the API found among `asset_ids` (at most
-  // max_bulk_assets), in any order; ids it does not know are left out.
-  static constexpr std::size_t max_bulk_assets = 200;
+  // POST /assets/get-bulk: the assets the API found among `asset_ids` (at most 200: the
+  // caller, asset_lookup, keeps to that), in any order; ids it does not know are left out.
   boost::asio::awaitable<api_result<std::vector<asset_info>>> get_assets(const std::vector<std::string>& asset_ids);
   // Downloads the asset, into memory when it is at most `memory_limit` bytes and streamed to
   // `file` otherwise, and verifies it: non-empty, the size the asset reported (when it did),
