@@ -11,6 +11,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <deque>
 #include <exception>
 #include <functional>
 #include <optional>
@@ -69,7 +70,7 @@ class asset_lookup {
       std::vector<std::string> ids;
       while (!pending_.empty() && (batch.empty() || ids.size() + pending_.front()->ids.size() <= max_ids)) {
         auto* w = pending_.front();
-        pending_.erase(pending_.begin());
+        pending_.pop_front();
         batch.push_back(w);
         for (const auto& id : w->ids)
           if (ids.size() < max_ids) ids.push_back(id);
@@ -103,7 +104,7 @@ class asset_lookup {
 
   boost::asio::any_io_executor executor_;
   fetch_fn fetch_;
-  std::vector<waiter*> pending_;  // each lives in its caller's coroutine frame until answered
+  std::deque<waiter*> pending_;  // each lives in its caller's coroutine frame until answered
   bool fetching_ = false;
 };
 
