@@ -69,10 +69,10 @@ api_result<asset_info> asset_from(const json::object& asset, std::string_view wh
   out.url = string_at(asset, "url");
   out.mime_type = string_at(asset, "mimeType");
   if (out.url.empty()) return malformed(what, "no asset.url");
+  const auto size = number_at(asset, "size");
   // Converting a double beyond 2^64 is undefined: such a size (fuzzing sent 1e300) is a lie.
-  if (auto size = number_at(asset, "size"); size && *size >= 0x1p63)
-    return malformed(what, "asset.size is not a byte count");
-  if (auto size = number_at(asset, "size"); size && *size > 0) out.size = static_cast<std::uint64_t>(*size);
+  if (size && *size >= 0x1p63) return malformed(what, "asset.size is not a byte count");
+  if (size && *size > 0) out.size = static_cast<std::uint64_t>(*size);
   return out;
 }
 
