@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libsqlite3-dev libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev
-  libsystemd-dev libgtest-dev
+  libgtest-dev
   sqlite3 openssl ca-certificates curl procps
   chromium chromium-driver python3-selenium  # the dashboard's browser test
   systemd dpkg-dev file  # systemd-analyze checks the unit; cpack runs file and dpkg-shlibdeps for the .deb

@@ -1,7 +1,6 @@
 // soundtrackd: the daemon. Parses the command line, loads config and credentials, opens the
 // queue, then runs the scheduler on one io_context until a signal or (optionally) idle.
 #include <sys/stat.h>
-#include <systemd/sd-daemon.h>
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -27,6 +26,7 @@
 #include "soundtrackd/queue/scheduler.hpp"
 #include "soundtrackd/scenario/api_client.hpp"
 #include "soundtrackd/util/log.hpp"
+#include "soundtrackd/util/systemd_notify.hpp"
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
@@ -84,7 +84,7 @@ asio::awaitable<void> notify_status(db::store_thread& store, const queue::schedu
   auto count_rows = [](db::job_store& st) { return st.counts(); };
   auto counts = co_await store.run(count_rows);
   auto line = service_status_line(counts, s.stats().paused_reason);
-  sd_notifyf(0, "STATUS=%s", line.c_str());
+  notify_systemd("STATUS=" + line);
 }
 
 int run_daemon(const options& opt) {
@@ -210,7 +210,7 @@ int run_daemon(const options& opt) {
     stop_signals.async_wait([&](auto ec, int signal) {
       if (ec) return;
       log->info("signal {}: stopping; running remote jobs resume on the next start", signal);
-      sd_notify(0, "STOPPING=1");
+      notify_systemd("STOPPING=1");
       scheduler.stop();
       http.close_idle();
       grace.expires_after(cfg.queue.shutdown_grace);
@@ -229,7 +229,7 @@ int run_daemon(const options& opt) {
   std::function<void()> on_reload = [&] {
     reload_signal.async_wait([&](auto ec, int) {
       if (ec) return;
-      sd_notify(0, "RELOADING=1");
+      notify_systemd("RELOADING=1");
       auto fresh = config::load_config(opt.config_path);
       if (!fresh)
         log->error("reload: {}; keeping the running configuration", fresh.error_message());
@@ -237,7 +237,7 @@ int run_daemon(const options& opt) {
         log->info("reload: configuration from {} is valid; settings other than log.level apply after a restart",
                   fresh->source);
       if (fresh && opt.log_level.empty()) log->set_level(spdlog::level::from_str(fresh->values.log.level));
-      sd_notify(0, "READY=1");
+      notify_systemd("READY=1");
       on_reload();
     });
   };
@@ -245,15 +245,14 @@ int run_daemon(const options& opt) {
 
   // Watchdog and STATUS= from the event loop itself: a stuck loop stops the pings.
   asio::steady_timer heartbeat(io);
-  std::uint64_t watchdog_usec = 0;
-  const bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;
+  const auto watchdog = systemd_watchdog_interval();
   bool status_in_progress = false;
-  const auto beat = watchdog ? std::chrono::microseconds(watchdog_usec / 3) : std::chrono::microseconds(5'000'000);
+  const auto beat = watchdog ? *watchdog / 3 : std::chrono::microseconds(5'000'000);
   std::function<void()> on_beat = [&] {
     heartbeat.expires_after(std::min<std::chrono::microseconds>(beat, std::chrono::seconds(5)));
     heartbeat.async_wait([&](auto ec) {
       if (ec) return;
-      if (watchdog) sd_notify(0, "WATCHDOG=1");
+      if (watchdog) notify_systemd("WATCHDOG=1");
       if (!status_in_progress) {  // a database locked by another program must not pile up queries
         status_in_progress = true;
         asio::co_spawn(io, notify_status(store_thread, scheduler), [&](std::exception_ptr e) {
@@ -284,7 +283,7 @@ int run_daemon(const options& opt) {
     http.close_idle();
     io.stop();  // everything is persisted; idle keep-alive clients of the status server need not be waited for
   });
-  sd_notify(0, "READY=1");
+  notify_systemd("READY=1");
   log->info("processing queue {} (max_running {}, {} requests/s)", cfg.database.path, cfg.queue.max_running,
             cfg.api.max_requests_per_second);
 
