@@ -11,7 +11,6 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/error.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
@@ -51,27 +50,7 @@ std::string error_text(const error_code& ec) {
   return ec.message();
 }
 
-// host_name_verification, plus the reason when the name is what failed: OpenSSL would
-// otherwise report the mismatch as a bare "certificate verify failed".
-class verify_host {
- public:
-  explicit verify_host(const url_target& target) : check_(target.host), host_is_ip_(target.host_is_ip) {}
-
-  bool operator()(bool preverified, ssl::verify_context& ctx) const {
-    if (check_(preverified, ctx)) return true;
-    if (preverified)
-      X509_STORE_CTX_set_error(ctx.native_handle(),
-                               host_is_ip_ ? X509_V_ERR_IP_ADDRESS_MISMATCH : X509_V_ERR_HOSTNAME_MISMATCH);
-    return false;
-  }
-
- private:
-  ssl::host_name_verification check_;
-  bool host_is_ip_;
-};
-
-std::string describe_handshake_error(connection::tls_stream& stream, std::string_view peer, const error_code& ec,
-                                     duration limit) {
+std::string describe_handshake_error(tls_socket& stream, std::string_view peer, const error_code& ec, duration limit) {
   if (ec.category() != net::error::get_ssl_category())
     return describe_io_error(io_step::tls_handshake, peer, ec, limit);
   std::string text = error_text(ec);
@@ -213,29 +192,43 @@ net::awaitable<result<std::unique_ptr<connection>>> connection::open(endpoint to
   if (!to.target.tls) co_return std::make_unique<connection>(std::move(tcp));
 
   // The TLS client checklist: SNI (not for IP literals, RFC 6066 section 3), peer
-  // verification, and the name (or address) checked against the certificate.
-  tls_stream tls(std::move(tcp), to.tls);
-  if (!to.target.host_is_ip && !SSL_set_tlsext_host_name(tls.native_handle(), to.target.host.c_str())) {
+  // verification, and the name (or address) checked against the certificate by OpenSSL,
+  // which then reports a mismatch as such (X509_V_ERR_HOSTNAME_MISMATCH).
+  tls_socket tls(tcp.release_socket(), to.tls.native_handle());
+  SSL* ssl = tls.native_handle();
+  const char* host = to.target.host.c_str();
+  const bool named = to.target.host_is_ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) == 1
+                                          : SSL_set_tlsext_host_name(ssl, host) == 1 && SSL_set1_host(ssl, host) == 1;
+  if (!named) {
     const error_code ec(static_cast<int>(ERR_get_error()), net::error::get_ssl_category());
-    co_return error{"cannot set TLS SNI for " + to.target.authority() + ": " + error_text(ec)};
+    co_return error{"cannot set up TLS for " + to.target.authority() + ": " + error_text(ec)};
   }
-  tls.set_verify_mode(ssl::verify_peer);
-  tls.set_verify_callback(verify_host(to.target));
-  beast::get_lowest_layer(tls).expires_at(limit.at);
-  if (auto [ec] = co_await tls.async_handshake(ssl::stream_base::client, as_result); ec)
+  SSL_set_verify(ssl, SSL_VERIFY_PEER, nullptr);
+  tls.expires_at(limit.at);
+  if (auto [ec, n] = co_await tls.async_handshake(as_result); ec)
     co_return error{describe_handshake_error(tls, to.target.authority(), ec, limit.limit)};
   co_return std::make_unique<connection>(std::move(tls));
 }
 
 connection::connection(beast::tcp_stream stream) : stream_(std::in_place_type<beast::tcp_stream>, std::move(stream)) {}
 
-connection::connection(tls_stream stream) : stream_(std::in_place_type<tls_stream>, std::move(stream)) {}
+connection::connection(tls_socket stream) : stream_(std::in_place_type<tls_socket>, std::move(stream)) {}
+
+namespace {
+
+void expire_at(beast::tcp_stream& stream, std::chrono::steady_clock::time_point at) { stream.expires_at(at); }
+void expire_at(tls_socket& stream, std::chrono::steady_clock::time_point at) { stream.expires_at(at); }
+
+tcp::socket& socket_of(beast::tcp_stream& stream) { return stream.socket(); }
+tcp::socket& socket_of(tls_socket& stream) { return stream.socket(); }
+
+}  // namespace
 
 template <class Operation>
 auto connection::with_deadline(const deadline& limit, Operation operation) {
   return std::visit(
       [&](auto& stream) {
-        beast::get_lowest_layer(stream).expires_at(limit.at);
+        expire_at(stream, limit.at);
         return operation(stream);
       },
       stream_);
@@ -280,8 +273,10 @@ net::awaitable<error_code> connection::read_body(buffer_parser& parser, const de
 }
 
 bool connection::reusable_after_idle() {
-  auto& socket = std::visit([](auto& s) -> tcp::socket& { return beast::get_lowest_layer(s).socket(); }, stream_);
+  auto& socket = std::visit([](auto& s) -> tcp::socket& { return socket_of(s); }, stream_);
   if (!socket.is_open() || !drained()) return false;
+  // Bytes OpenSSL has read ahead but not handed over are unasked-for too (see below).
+  if (auto* tls = std::get_if<tls_socket>(&stream_); tls && SSL_has_pending(tls->native_handle())) return false;
   char byte;
   const ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK;  // nothing pending: still open

@@ -11,7 +11,6 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -24,6 +23,7 @@
 #include "soundtrackd/http/url.hpp"
 #include "soundtrackd/util/result.hpp"
 #include "soundtrackd/util/time.hpp"
+#include "tls_socket.hpp"
 
 namespace soundtrackd::http {
 
@@ -66,8 +66,6 @@ std::string describe_io_error(io_step step, std::string_view peer, const error_c
 
 class connection {
  public:
-  using tls_stream = beast::ssl_stream<beast::tcp_stream>;
-
   struct endpoint {
     net::any_io_executor executor;  // the client's: every socket and timer lives on it
     const url_target& target;
@@ -81,7 +79,7 @@ class connection {
   static net::awaitable<result<std::unique_ptr<connection>>> open(endpoint to, deadline limit);
 
   explicit connection(beast::tcp_stream stream);
-  explicit connection(tls_stream stream);
+  explicit connection(tls_socket stream);
 
   // Each operation ends by `limit`; a timeout comes back as beast::error::timeout, and
   // the connection is then unusable.
@@ -104,7 +102,7 @@ class connection {
   template <class Operation>
   auto with_deadline(const deadline& limit, Operation operation);
 
-  std::variant<beast::tcp_stream, tls_stream> stream_;
+  std::variant<beast::tcp_stream, tls_socket> stream_;
   // Kept across requests: keep-alive reuses its storage. Bounded: headers are capped by
   // the parser (8 KiB) and bodies pass through in reads of at most 64 KiB.
   beast::flat_buffer buffer_{1024 * 1024};

@@ -554,40 +554,62 @@ TEST_F(HttpClient, WaitingForAFreeConnectionIsBoundedByTheRequestTimeout) {
 }
 
 TEST_F(HttpClient, RequestTimeoutNamesTheLimit) {
-  test_server server(ioc_, test_server::scheme::http, [](const seen_request&) {
-    reply r = ok("late");
-    r.delay = 3s;
-    return r;
-  });
+  for (auto scheme : {test_server::scheme::http, test_server::scheme::https}) {
+    SCOPED_TRACE(scheme == test_server::scheme::https ? "https" : "http");
+    test_server server(ioc_, scheme, [](const seen_request&) {
+      reply r = ok("late");
+      r.delay = 3s;
+      return r;
+    });
+    st::client client(ioc_.get_executor(), options());
+    const auto started = std::chrono::steady_clock::now();
+    auto got = run(client.send(get(server.url("/slow"), 200ms)));
+    ASSERT_FALSE(got.ok());
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
+    EXPECT_EQ(got.error_message(),
+              "timed out after 200ms reading the response from 127.0.0.1:" + std::to_string(server.port()));
+  }
+}
+
+// A server that accepts the connection and never answers the ClientHello: the handshake is
+// bounded like every other step, and the message names that step.
+TEST_F(HttpClient, SilentTlsServerTimesOutInTheHandshake) {
+  tcp::acceptor silent(ioc_, {net::ip::make_address("127.0.0.1"), 0});
+  std::optional<tcp::socket> held;
+  silent.async_accept([&](boost::system::error_code, tcp::socket s) { held.emplace(std::move(s)); });
+  const auto port = std::to_string(silent.local_endpoint().port());
   st::client client(ioc_.get_executor(), options());
   const auto started = std::chrono::steady_clock::now();
-  auto got = run(client.send(get(server.url("/slow"), 200ms)));
+  auto got = run(client.send(get("https://127.0.0.1:" + port + "/v1", 300ms)));
   ASSERT_FALSE(got.ok());
   EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
-  EXPECT_EQ(got.error_message(),
-            "timed out after 200ms reading the response from 127.0.0.1:" + std::to_string(server.port()));
+  EXPECT_EQ(got.error_message(), "TLS handshake with 127.0.0.1:" + port + " timed out after 300ms");
+  EXPECT_TRUE(held.has_value());
 }
 
 TEST_F(HttpClient, CancellationEndsARequestPromptly) {
-  test_server server(ioc_, test_server::scheme::http, [](const seen_request&) {
-    reply r = ok("late");
-    r.delay = 3s;
-    return r;
-  });
-  st::client client(ioc_.get_executor(), options());
-  net::cancellation_signal cancel;
-  std::optional<soundtrackd::result<st::response>> got;
-  net::co_spawn(
-      ioc_, [&]() -> net::awaitable<void> { got.emplace(co_await client.send(get(server.url("/slow")))); },
-      net::bind_cancellation_slot(cancel.slot(), net::detached));
-  pause(100ms);
-  const auto cancelled_at = std::chrono::steady_clock::now();
-  cancel.emit(net::cancellation_type::terminal);
-  run_until([&] { return got.has_value(); });
-  ASSERT_TRUE(got.has_value());
-  EXPECT_LT(std::chrono::steady_clock::now() - cancelled_at, 1s);
-  ASSERT_FALSE(got->ok());
-  EXPECT_NE(got->error_message().find("cancelled"), std::string::npos) << got->error_message();
+  for (auto scheme : {test_server::scheme::http, test_server::scheme::https}) {
+    SCOPED_TRACE(scheme == test_server::scheme::https ? "https" : "http");
+    test_server server(ioc_, scheme, [](const seen_request&) {
+      reply r = ok("late");
+      r.delay = 3s;
+      return r;
+    });
+    st::client client(ioc_.get_executor(), options());
+    net::cancellation_signal cancel;
+    std::optional<soundtrackd::result<st::response>> got;
+    net::co_spawn(
+        ioc_, [&]() -> net::awaitable<void> { got.emplace(co_await client.send(get(server.url("/slow")))); },
+        net::bind_cancellation_slot(cancel.slot(), net::detached));
+    pause(100ms);
+    const auto cancelled_at = std::chrono::steady_clock::now();
+    cancel.emit(net::cancellation_type::terminal);
+    run_until([&] { return got.has_value(); });
+    ASSERT_TRUE(got.has_value());
+    EXPECT_LT(std::chrono::steady_clock::now() - cancelled_at, 1s);
+    ASSERT_FALSE(got->ok());
+    EXPECT_NE(got->error_message().find("cancelled"), std::string::npos) << got->error_message();
+  }
 }
 
 TEST_F(HttpClient, ConnectionRefusedNamesThePeer) {
@@ -638,24 +660,27 @@ TEST_F(HttpClient, IdleConnectionClosedByTheServerIsReplaced) {
 // The stale case the idle check cannot see: the server drops the connection only once
 // the next request has arrived on it.
 TEST_F(HttpClient, StaleConnectionRetriesGetOnceButNeverARequestThatWasSent) {
-  test_server server(ioc_, test_server::scheme::http, [](const seen_request& r) {
-    reply out = ok("fine");
-    out.drop = r.on_connection > 1;
-    return out;
-  });
-  st::client client(ioc_.get_executor(), options());
-  ASSERT_TRUE(run(client.send(get(server.url("/a")))).ok());
-  auto again = run(client.send(get(server.url("/b"))));
-  ASSERT_TRUE(again.ok()) << again.error_message();
-  EXPECT_EQ(server.accepted(), 2);
+  for (auto scheme : {test_server::scheme::http, test_server::scheme::https}) {
+    SCOPED_TRACE(scheme == test_server::scheme::https ? "https" : "http");
+    test_server server(ioc_, scheme, [](const seen_request& r) {
+      reply out = ok("fine");
+      out.drop = r.on_connection > 1;
+      return out;
+    });
+    st::client client(ioc_.get_executor(), options());
+    ASSERT_TRUE(run(client.send(get(server.url("/a")))).ok());
+    auto again = run(client.send(get(server.url("/b"))));
+    ASSERT_TRUE(again.ok()) << again.error_message();
+    EXPECT_EQ(server.accepted(), 2);
 
-  // The POST reached the server before the connection died: repeating it could run a
-  // generation twice, so the failure is reported.
-  auto posted = run(client.send({.method = "POST", .url = server.url("/c"), .body = "{}"}));
-  ASSERT_FALSE(posted.ok());
-  EXPECT_EQ(posted.error_message(),
-            "connection closed by 127.0.0.1:" + std::to_string(server.port()) + " while reading the response");
-  EXPECT_EQ(server.accepted(), 2);
+    // The POST reached the server before the connection died: repeating it could run a
+    // generation twice, so the failure is reported.
+    auto posted = run(client.send({.method = "POST", .url = server.url("/c"), .body = "{}"}));
+    ASSERT_FALSE(posted.ok());
+    EXPECT_EQ(posted.error_message(),
+              "connection closed by 127.0.0.1:" + std::to_string(server.port()) + " while reading the response");
+    EXPECT_EQ(server.accepted(), 2);
+  }
 }
 
 TEST_F(HttpClient, AuthorizationGoesOnlyToItsOrigin) {
@@ -837,17 +862,20 @@ TEST_F(HttpDownload, StopsAfterMaxRedirects) {
 }
 
 TEST_F(HttpDownload, TruncatedBodyIsAnError) {
-  test_server cdn(ioc_, test_server::scheme::http, [](const seen_request&) {
-    reply r = ok(std::string(200'000, 'x'));
-    r.cut_after = 150'000;
-    return r;
-  });
-  st::client client(ioc_.get_executor(), options());
-  auto got = run(client.download(cdn.url("/t.mp3?Signature=s"), file("t.mp3"), 1'000'000, 5s));
-  ASSERT_FALSE(got.ok());
-  EXPECT_EQ(got.error_message(),
-            "truncated download from 127.0.0.1:" + std::to_string(cdn.port()) + "/t.mp3: got 150000 of 200000 bytes");
-  EXPECT_EQ(std::filesystem::file_size(file("t.mp3")), 0u);
+  for (auto scheme : {test_server::scheme::http, test_server::scheme::https}) {
+    SCOPED_TRACE(scheme == test_server::scheme::https ? "https" : "http");
+    test_server cdn(ioc_, scheme, [](const seen_request&) {
+      reply r = ok(std::string(200'000, 'x'));
+      r.cut_after = 150'000;
+      return r;
+    });
+    st::client client(ioc_.get_executor(), options());
+    auto got = run(client.download(cdn.url("/t.mp3?Signature=s"), file("t.mp3"), 1'000'000, 5s));
+    ASSERT_FALSE(got.ok());
+    EXPECT_EQ(got.error_message(),
+              "truncated download from 127.0.0.1:" + std::to_string(cdn.port()) + "/t.mp3: got 150000 of 200000 bytes");
+    EXPECT_EQ(std::filesystem::file_size(file("t.mp3")), 0u);
+  }
 }
 
 TEST_F(HttpDownload, MaxBytesIsEnforced) {
