@@ -206,6 +206,17 @@ class test_server {
 
 reply ok(std::string body) { return reply{.body = std::move(body)}; }
 
+// Answers after 3 s, later than any test waits.
+reply late(const seen_request&) {
+  reply r = ok("late");
+  r.delay = 3s;
+  return r;
+}
+
+// The client's behaviour over both transports: a test loops over these, naming each.
+constexpr test_server::scheme both_schemes[] = {test_server::scheme::http, test_server::scheme::https};
+const char* name_of(test_server::scheme s) { return s == test_server::scheme::https ? "https" : "http"; }
+
 // ---------------------------------------------------------------------------------------
 // A CONNECT proxy: records what it was asked, then either refuses or splices the tunnel
 // to `upstream_port` on 127.0.0.1 (whatever host the client named).
@@ -413,7 +424,7 @@ reply echo(const seen_request& r) {
 }
 
 TEST_F(HttpClient, GetAndPostOverHttpAndHttps) {
-  for (auto scheme : {test_server::scheme::http, test_server::scheme::https}) {
+  for (auto scheme : both_schemes) {
     test_server server(ioc_, scheme, echo);
     st::client client(ioc_.get_executor(), options());
 
@@ -480,7 +491,7 @@ TEST_F(HttpClient, TheSystemStoreIsLookedUpInItsHashedDirectory) {
 }
 
 TEST_F(HttpClient, ReusesKeepAliveConnections) {
-  for (auto scheme : {test_server::scheme::http, test_server::scheme::https}) {
+  for (auto scheme : both_schemes) {
     test_server server(ioc_, scheme, echo);
     st::client client(ioc_.get_executor(), options());
     for (int i = 0; i < 10; ++i) {
@@ -554,13 +565,9 @@ TEST_F(HttpClient, WaitingForAFreeConnectionIsBoundedByTheRequestTimeout) {
 }
 
 TEST_F(HttpClient, RequestTimeoutNamesTheLimit) {
-  for (auto scheme : {test_server::scheme::http, test_server::scheme::https}) {
-    SCOPED_TRACE(scheme == test_server::scheme::https ? "https" : "http");
-    test_server server(ioc_, scheme, [](const seen_request&) {
-      reply r = ok("late");
-      r.delay = 3s;
-      return r;
-    });
+  for (auto scheme : both_schemes) {
+    SCOPED_TRACE(name_of(scheme));
+    test_server server(ioc_, scheme, late);
     st::client client(ioc_.get_executor(), options());
     const auto started = std::chrono::steady_clock::now();
     auto got = run(client.send(get(server.url("/slow"), 200ms)));
@@ -588,13 +595,9 @@ TEST_F(HttpClient, SilentTlsServerTimesOutInTheHandshake) {
 }
 
 TEST_F(HttpClient, CancellationEndsARequestPromptly) {
-  for (auto scheme : {test_server::scheme::http, test_server::scheme::https}) {
-    SCOPED_TRACE(scheme == test_server::scheme::https ? "https" : "http");
-    test_server server(ioc_, scheme, [](const seen_request&) {
-      reply r = ok("late");
-      r.delay = 3s;
-      return r;
-    });
+  for (auto scheme : both_schemes) {
+    SCOPED_TRACE(name_of(scheme));
+    test_server server(ioc_, scheme, late);
     st::client client(ioc_.get_executor(), options());
     net::cancellation_signal cancel;
     std::optional<soundtrackd::result<st::response>> got;
@@ -645,7 +648,7 @@ TEST_F(HttpClient, CloseIdleClosesPooledConnections) {
 }
 
 TEST_F(HttpClient, IdleConnectionClosedByTheServerIsReplaced) {
-  for (auto scheme : {test_server::scheme::http, test_server::scheme::https}) {
+  for (auto scheme : both_schemes) {
     test_server server(ioc_, scheme, echo);
     server.set_idle_timeout(50ms);
     st::client client(ioc_.get_executor(), options());
@@ -660,8 +663,8 @@ TEST_F(HttpClient, IdleConnectionClosedByTheServerIsReplaced) {
 // The stale case the idle check cannot see: the server drops the connection only once
 // the next request has arrived on it.
 TEST_F(HttpClient, StaleConnectionRetriesGetOnceButNeverARequestThatWasSent) {
-  for (auto scheme : {test_server::scheme::http, test_server::scheme::https}) {
-    SCOPED_TRACE(scheme == test_server::scheme::https ? "https" : "http");
+  for (auto scheme : both_schemes) {
+    SCOPED_TRACE(name_of(scheme));
     test_server server(ioc_, scheme, [](const seen_request& r) {
       reply out = ok("fine");
       out.drop = r.on_connection > 1;
@@ -862,8 +865,8 @@ TEST_F(HttpDownload, StopsAfterMaxRedirects) {
 }
 
 TEST_F(HttpDownload, TruncatedBodyIsAnError) {
-  for (auto scheme : {test_server::scheme::http, test_server::scheme::https}) {
-    SCOPED_TRACE(scheme == test_server::scheme::https ? "https" : "http");
+  for (auto scheme : both_schemes) {
+    SCOPED_TRACE(name_of(scheme));
     test_server cdn(ioc_, scheme, [](const seen_request&) {
       reply r = ok(std::string(200'000, 'x'));
       r.cut_after = 150'000;
