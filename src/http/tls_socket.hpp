@@ -14,6 +14,7 @@
 
 #include <openssl/ssl.h>
 
+#include <algorithm>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/compose.hpp>
@@ -24,7 +25,6 @@
 #include <cstddef>
 #include <memory>
 #include <string>
-#include <type_traits>
 
 namespace soundtrackd::http {
 
