@@ -210,9 +210,13 @@ net::awaitable<result<std::unique_ptr<connection>>> connection::open(endpoint to
   co_return std::make_unique<connection>(std::move(tls));
 }
 
-connection::connection(beast::tcp_stream stream) : stream_(std::in_place_type<beast::tcp_stream>, std::move(stream)) {}
+connection::connection(beast::tcp_stream stream) : stream_(std::in_place_type<beast::tcp_stream>, std::move(stream)) {
+  buffer_.reserve(read_size);
+}
 
-connection::connection(tls_socket stream) : stream_(std::in_place_type<tls_socket>, std::move(stream)) {}
+connection::connection(tls_socket stream) : stream_(std::in_place_type<tls_socket>, std::move(stream)) {
+  buffer_.reserve(read_size);
+}
 
 namespace {
 
