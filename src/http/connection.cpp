@@ -218,21 +218,11 @@ connection::connection(tls_socket stream) : stream_(std::in_place_type<tls_socke
   buffer_.reserve(read_size);
 }
 
-namespace {
-
-void expire_at(beast::tcp_stream& stream, std::chrono::steady_clock::time_point at) { stream.expires_at(at); }
-void expire_at(tls_socket& stream, std::chrono::steady_clock::time_point at) { stream.expires_at(at); }
-
-tcp::socket& socket_of(beast::tcp_stream& stream) { return stream.socket(); }
-tcp::socket& socket_of(tls_socket& stream) { return stream.socket(); }
-
-}  // namespace
-
 template <class Operation>
 auto connection::with_deadline(const deadline& limit, Operation operation) {
   return std::visit(
       [&](auto& stream) {
-        expire_at(stream, limit.at);
+        stream.expires_at(limit.at);  // both kinds of stream keep a deadline the same way
         return operation(stream);
       },
       stream_);
@@ -277,7 +267,7 @@ net::awaitable<error_code> connection::read_body(buffer_parser& parser, const de
 }
 
 bool connection::reusable_after_idle() {
-  auto& socket = std::visit([](auto& s) -> tcp::socket& { return socket_of(s); }, stream_);
+  auto& socket = std::visit([](auto& s) -> tcp::socket& { return s.socket(); }, stream_);
   if (!socket.is_open() || !drained()) return false;
   // Bytes OpenSSL has read ahead but not handed over are unasked-for too (see below).
   if (auto* tls = std::get_if<tls_socket>(&stream_); tls && SSL_has_pending(tls->native_handle())) return false;
