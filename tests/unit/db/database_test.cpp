@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -190,6 +191,52 @@ TEST_F(DbDatabaseTest, BlobWriteRefusesAFileOfAnotherSize) {
   }
   EXPECT_THROW(write_blob_from_file(db_, "files", "data", 1, dir_ / "missing.bin"), std::runtime_error);
   EXPECT_THROW(write_blob_from_file(db_, "files", "data", 99, source), std::runtime_error);
+}
+
+// SQLite's temporary files are unlinked as soon as they are opened; an open descriptor is
+// all that is left of them.
+int open_sqlite_temp_files() {
+  int count = 0;
+  for (const auto& fd : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    auto target = std::filesystem::read_symlink(fd.path(), ec);
+    if (!ec && target.filename().string().starts_with("etilqs_")) ++count;
+  }
+  return count;
+}
+
+// Runs one write as the group commit does, in a savepoint inside the batch's transaction, in
+// WAL mode as the queue database runs (with a rollback journal, a page's first change goes
+// there and the savepoint needs no journal of its own). The update rewrites every page of
+// `rows` rows of 2 KB, two to a page: ~4 KiB for each two rows in the savepoint's journal.
+// Returns how many temporary files SQLite had open meanwhile.
+int temp_files_during_savepoint_write(database& db, int rows) {
+  db.exec("PRAGMA journal_mode = WAL");
+  db.exec("CREATE TABLE t (x TEXT)");
+  {
+    transaction fill(db);
+    auto insert = db.prepare("INSERT INTO t (x) VALUES (?1)");
+    for (int i = 0; i < rows; ++i) insert.bind_all(std::string(2000, 'a')).execute();
+    fill.commit();
+  }
+  transaction batch(db);
+  db.exec("SAVEPOINT write");
+  db.exec("UPDATE t SET x = x || 'b'");
+  const int open = open_sqlite_temp_files();
+  db.exec("RELEASE write");
+  batch.commit();
+  return open;
+}
+
+TEST_F(DbDatabaseTest, SavepointJournalOfTwentyPagesStaysInMemory) {
+  // ~90 KiB: past SQLite's default of 64 KiB in memory, within ours.
+  EXPECT_EQ(temp_files_during_savepoint_write(db_, 44), 0);
+}
+
+TEST_F(DbDatabaseTest, BigSavepointJournalMovesToAFile) {
+  // ~4 MiB (a big track placed in reused free pages): memory stays bounded, and the move to
+  // the file succeeds (it fails with SQLITE_FULL when the chunks are 128 KiB or more).
+  EXPECT_EQ(temp_files_during_savepoint_write(db_, 2000), 1);
 }
 
 TEST(DbErrorCodeName, NamesExtendedCodes) {
