@@ -29,11 +29,7 @@ bool is_audio(std::string_view mime) { return mime.substr(0, 6) == "audio/"; }
 
 api_client::api_client(http::client& http, api_settings settings) : http_(http), settings_(std::move(settings)) {
   while (!settings_.base_url.empty() && settings_.base_url.back() == '/') settings_.base_url.pop_back();
-}
-
-std::string api_client::path_prefix() const {
-  auto url = boost::urls::parse_uri(settings_.base_url);
-  return url ? std::string(url->encoded_path()) : std::string();
+  if (auto url = boost::urls::parse_uri(settings_.base_url)) path_prefix_ = url->encoded_path();
 }
 
 std::string api_client::url_for(const std::string& path, bool dry_run) const {
@@ -61,9 +57,7 @@ http::request api_client::make_request(std::string method, std::string url, std:
   return req;
 }
 
-std::string api_client::generate_call() const {
-  return "POST " + path_prefix() + "/generate/custom/" + settings_.model;
-}
+std::string api_client::generate_call() const { return "POST " + path_prefix_ + "/generate/custom/" + settings_.model; }
 
 boost::asio::awaitable<api_result<http::response>> api_client::exchange(call kind, const std::string& what,
                                                                         http::request request) {
@@ -98,7 +92,7 @@ boost::asio::awaitable<api_result<double>> api_client::estimate(const db::job_re
 
 boost::asio::awaitable<api_result<remote_job>> api_client::get_job(const std::string& job_id) {
   auto path = "/jobs/" + boost::urls::encode(job_id, boost::urls::unreserved_chars);
-  auto what = "GET " + path_prefix() + path;
+  auto what = "GET " + path_prefix_ + path;
   auto req = make_request("GET", url_for(path), {});
   auto answer = co_await exchange(call::get_job, what, std::move(req));
   if (!answer) co_return answer.failure();
@@ -107,7 +101,7 @@ boost::asio::awaitable<api_result<remote_job>> api_client::get_job(const std::st
 
 boost::asio::awaitable<api_result<asset_info>> api_client::get_asset(const std::string& asset_id) {
   auto path = "/assets/" + boost::urls::encode(asset_id, boost::urls::unreserved_chars);
-  auto what = "GET " + path_prefix() + path;
+  auto what = "GET " + path_prefix_ + path;
   auto req = make_request("GET", url_for(path), {});
   auto answer = co_await exchange(call::get_asset, what, std::move(req));
   if (!answer) co_return answer.failure();
@@ -118,7 +112,7 @@ boost::asio::awaitable<api_result<asset_info>> api_client::get_asset(const std::
 
 boost::asio::awaitable<api_result<std::vector<asset_info>>> api_client::get_assets(
     const std::vector<std::string>& asset_ids) {
-  auto what = "POST " + path_prefix() + "/assets/get-bulk";
+  auto what = "POST " + path_prefix_ + "/assets/get-bulk";
   auto req = make_request("POST", url_for("/assets/get-bulk"), bulk_assets_body(asset_ids));
   auto answer = co_await exchange(call::get_bulk, what, std::move(req));
   if (!answer) co_return answer.failure();

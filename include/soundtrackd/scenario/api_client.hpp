@@ -72,10 +72,10 @@ class api_client {
                                                               http::request request);
   http::request make_request(std::string method, std::string url, std::string body) const;
   std::string url_for(const std::string& path, bool dry_run = false) const;
-  std::string path_prefix() const;
 
   http::client& http_;
   api_settings settings_;
+  std::string path_prefix_;  // the base URL's path, as calls are named in messages
   api_latency latency_;
 };
 
