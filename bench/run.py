@@ -253,10 +253,11 @@ def run_batch(b, name, rows, max_running, program, timeout):
             "first_submit_s": first_submit - started, "db": str(db)}
 
 
-def idle_rss(b, name):
-    """Peak RSS of a daemon that has started, connected nothing and waited on an empty queue."""
+def idle_rss(b, name, program="daemon"):
+    """Peak RSS of the daemon (or the reference) started, connected to nothing and waiting on an
+    empty queue."""
     db = b.new_db(name)
-    proc = b.start_daemon(db, 16)
+    proc = b.start_daemon(db, 16) if program == "daemon" else b.start_reference(db, 16)
     time.sleep(2.0)
     snap = snapshot(proc.pid)
     stop(proc)
@@ -270,6 +271,7 @@ def scenario_1(b):
     rows, max_running, duration_s = b.args.s1_rows, 500, 5
     b.start_emulator(duration_s * 1000)
     idle = idle_rss(b, "s1_idle")
+    r_idle = idle_rss(b, "s1_reference_idle", "reference")
     d = run_batch(b, "s1_daemon", rows, max_running, "daemon", 600)
     r = run_batch(b, "s1_reference", rows, max_running, "reference", 900)
     waves = math.ceil(rows / max_running)
@@ -277,7 +279,8 @@ def scenario_1(b):
     # Tightened from one poll_interval_max (2 s) per wave: the first wave, before any run time
     # is known, keeps that; each later wave, polled at the typical run time, gets 1 s.
     allowed = ideal + 2.0 + (waves - 1) * 1.0
-    b.details["scenario_1"] = {"daemon": d, "reference": r, "idle": idle, "ideal_wall_s": ideal}
+    b.details["scenario_1"] = {"daemon": d, "reference": r, "idle": idle, "reference_idle": r_idle,
+                               "ideal_wall_s": ideal}
     d_ms, r_ms = d["cpu_s"] * 1000 / rows, r["cpu_s"] * 1000 / rows
     b.result(s, "daemon CPU per job", f"{d_ms:.3f} ms (reference {r_ms:.3f} ms)", "<= 0.35 ms", d_ms <= 0.35)
     ratio = r_ms / d_ms if d_ms else float("inf")
@@ -285,7 +288,12 @@ def scenario_1(b):
     d_mb, r_mb = d["hwm_kib"] / 1024, r["hwm_kib"] / 1024
     b.result(s, "daemon peak RSS", f"{d_mb:.1f} MB (idle {idle['hwm_kib'] / 1024:.1f} MB, growth "
              f"{d_mb - idle['hwm_kib'] / 1024:.1f} MB; reference {r_mb:.1f} MB)", "<= 20 MB", d_mb <= 20)
-    b.result(s, "RSS ratio reference/daemon", f"{r_mb / d_mb:.1f}x", ">= 4x", r_mb / d_mb >= 4)
+    # The target is on the peaks; the growth over each one's idle (the daemon's shared libraries,
+    # the interpreter and its modules) is shown beside it, as the issue asks.
+    d_growth, r_growth = d_mb - idle["hwm_kib"] / 1024, r_mb - r_idle["hwm_kib"] / 1024
+    b.result(s, "RSS ratio reference/daemon", f"{r_mb / d_mb:.1f}x (growth over idle: {r_growth:.1f} MB against "
+             f"{d_growth:.1f} MB, {r_growth / d_growth if d_growth > 0 else float('inf'):.1f}x)", ">= 4x",
+             r_mb / d_mb >= 4)
     b.result(s, "wall time", f"{d['wall_s']:.1f} s (reference {r['wall_s']:.1f} s, ideal {ideal} s)",
              f"<= reference and <= {allowed:.0f} s (issue: {ideal + waves * 2.0:.0f} s)",
              d["wall_s"] <= r["wall_s"] and d["wall_s"] <= allowed)
