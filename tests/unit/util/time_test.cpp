@@ -24,5 +24,15 @@ TEST(UtcTime, ParsesIsoTextOnlyWhenItSaysUtc) {
   EXPECT_EQ(format_utc(*parse_utc_iso8601("2026-11-28T21:00:00Z")), "2026-11-28T21:00:00Z");
 }
 
+TEST(UtcTime, ReadsEachPartWithItsOwnDigitsAndNothingAfterTheZone) {
+  EXPECT_EQ(parse_utc_iso8601("2030-01-02T03:04:05.123456789Z"), 1893553445.0 + 0.123456789);
+  const char* bad_texts[] = {"2030-1-02T03:04:05Z",        "2030-01-02T3:04:05Z",      "2030-01-02T03:04:5Z",
+                             "20300-01-02T03:04Z",         "+2030-01-02T03:04Z",       "2030-01-02X03:04:05Z",
+                             "2030-01-02T03:04.5Z",        "2030-01-02T03:04:05.Z",    "2030-01-02T03:04:05.2e1Z",
+                             "2030-01-02T03:04:05Zjunk",   "2030-01-02T03:04:05+00:0", "2030-01-02T03:04:05+0",
+                             "2030-01-02T03:04:05+00:001", "2030-01-02T03:04:05-00:00"};
+  for (const char* bad : bad_texts) EXPECT_FALSE(parse_utc_iso8601(bad)) << bad;
+}
+
 }  // namespace
 }  // namespace soundtrackd
