@@ -217,13 +217,15 @@ level = "warn"
              str(max_connections), "--poll-interval", "1", "--poll-interval-max", "2"],
             stdout=out, stderr=out)
 
-    def result(self, scenario, figure, value, target, passed):
+    def result(self, scenario, figure, value, target, passed, check=False):
+        """`check`: the figure says whether the work was done right, not how fast, so it counts
+        in a smoke run too."""
         if passed is None:
             verdict = "n/a"
         else:
             verdict = "pass" if passed else "FAIL"
         self.results.append({"scenario": scenario, "figure": figure, "value": value, "target": target,
-                             "result": verdict})
+                             "result": verdict, "check": check})
         log(f"{scenario} | {figure} | {value} | {target} | {verdict}")
 
     def not_measured(self, scenario, why):
@@ -496,7 +498,7 @@ def scenario_5(b):
                                "max_lock_wait_s": float(max_wait), "store_s": store_s, "raw_s": raw_s,
                                "raw_probe_transactions": int(raw_count), "raw_max_lock_wait_s": float(raw_max_wait),
                                "stored_bytes": stored, "not_succeeded": bad}
-    b.result(s, "all tracks stored", f"{tracks - bad}/{tracks}, {stored / 1e6:.0f} MB", "all", bad == 0)
+    b.result(s, "all tracks stored", f"{tracks - bad}/{tracks}, {stored / 1e6:.0f} MB", "all", bad == 0, check=True)
     b.result(s, "peak RSS growth over idle", f"{growth:.1f} MB (idle {idle['hwm_kib'] / 1024:.1f} MB)",
              "< 12 MB (issue: 16 MB)", growth < 12)
     b.result(s, "other writer's longest wait for the lock", f"{float(max_wait) * 1000:.0f} ms over {count} "
@@ -619,8 +621,11 @@ def main():
     print(f"\n{len(b.results)} figures in {elapsed:.0f} s; JSON: {args.json}")
     Path(args.json).write_text(json.dumps({"elapsed_s": elapsed, "smoke": args.smoke, "results": b.results,
                                            "details": b.details}, indent=2))
-    failed = [r for r in b.results if r["result"] in ("FAIL", "not measured")]
-    return 1 if failed and not args.smoke else 0
+    # A smoke run checks the harness (the test suite runs it): every figure must be measured and
+    # every check pass; at tiny sizes the targets mean nothing.
+    failed = [r for r in b.results
+              if r["result"] == "not measured" or (r["result"] == "FAIL" and (r.get("check") or not args.smoke))]
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

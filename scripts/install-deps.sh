@@ -10,6 +10,7 @@ packages=(
   libgtest-dev
   sqlite3 openssl ca-certificates curl procps
   chromium chromium-driver python3-selenium  # the dashboard's browser test
+  python3 python3-aiohttp  # bench/run.py and its asyncio reference (the suite runs a smoke run)
   systemd dpkg-dev file  # systemd-analyze checks the unit; cpack runs file and dpkg-shlibdeps for the .deb
   # The fuzz build (scripts/fuzz.sh, test.sh --fuzz) and scripts/lint.sh. libclang-rt-14-dev
   # (libFuzzer, the sanitizer runtimes) is only a Recommends of clang: named explicitly.
