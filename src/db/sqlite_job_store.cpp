@@ -356,8 +356,8 @@ bool sqlite_job_store::store_assets(std::int64_t id, const std::vector<staged_as
 
 // One transaction copies every asset of the job and sets `succeeded`, so a track is never
 // visible half stored and nothing needs undoing after a crash. A 50 MB track holds the write
-// lock for about as long as the sqlite3 CLI inserting the same bytes does (README,
-// Performance): zeroblob(N) must write the room for all N bytes in one transaction anyway,
+// lock for about as long as the sqlite3 CLI inserting the same bytes does
+// (docs/performance.md): zeroblob(N) must write the room for all N bytes in one transaction anyway,
 // and copying the bytes in the same transaction writes them to the WAL once. Copying in
 // several transactions (as before) still held the lock that long for the zeroblob alone,
 // and wrote every page twice (zeros, then audio), at a third of the sqlite3 CLI's speed.

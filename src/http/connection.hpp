@@ -110,7 +110,7 @@ class connection {
   // much as the buffer has room for, and a flat_buffer whose reads are all consumed never
   // grows. Left at its first 512 bytes, scenario 1 made ~50 reads a job. 4 KiB takes most
   // API answers in one read (a 20 KB track in five) at no cost in peak RSS; 16 KiB (a whole
-  // TLS record) cost ~0.8 MB of it for little more (README, Performance).
+  // TLS record) cost ~0.8 MB of it for little more (docs/performance.md).
   static constexpr std::size_t read_size = 4 * 1024;
 };
 

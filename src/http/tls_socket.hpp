@@ -4,7 +4,7 @@
 // buffers of its own: about 68 KB per connection (two zero-filled 17 KB vectors and a
 // 2 x 17 KB BIO pair) and a copy each way. Here OpenSSL's record layer reads and writes the
 // socket through a small BIO (recv and send, with MSG_NOSIGNAL), the event loop only waits
-// for readiness, and the only buffers are OpenSSL's own. README, Performance, has the figures.
+// for readiness, and the only buffers are OpenSSL's own. docs/performance.md has the figures.
 //
 // It is what Beast's HTTP operations need (AsyncReadStream, AsyncWriteStream) plus the
 // client handshake and a deadline in the manner of beast::tcp_stream: expires_at() bounds the

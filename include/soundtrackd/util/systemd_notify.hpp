@@ -4,7 +4,7 @@
 // stable interface and advises programs that need nothing else not to link libsystemd for it
 // (sd_notify(3), "Standalone Implementations"). Linking it here pulled six more libraries
 // (libgcrypt, liblzma, libzstd, liblz4, libcap, libgpg-error) into both programs: ~1 MB of
-// the idle daemon's 14.5 MB resident set (README, Performance).
+// the idle daemon's 14.5 MB resident set (docs/performance.md).
 #pragma once
 
 #include <chrono>
