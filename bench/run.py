@@ -217,6 +217,10 @@ level = "warn"
              str(max_connections), "--poll-interval", "1", "--poll-interval-max", "2"],
             stdout=out, stderr=out)
 
+    def start(self, program, db, max_running):
+        """Starts the daemon or the reference ("daemon" or "reference") on `db`."""
+        return self.start_daemon(db, max_running) if program == "daemon" else self.start_reference(db, max_running)
+
     def result(self, scenario, figure, value, target, passed, check=False):
         """`check`: the figure says whether the work was done right, not how fast, so it counts
         in a smoke run too."""
@@ -241,7 +245,7 @@ def run_batch(b, name, rows, max_running, program, timeout):
     returns its CPU, peak RSS and wall time, read the moment the last row finished."""
     db = b.new_db(name, rows)
     started = time.time()
-    proc = b.start_daemon(db, max_running) if program == "daemon" else b.start_reference(db, max_running)
+    proc = b.start(program, db, max_running)
     ok = b.wait_rows(db, rows, timeout, proc)
     snap = snapshot(proc.pid)
     stop(proc)
@@ -259,7 +263,7 @@ def idle_rss(b, name, program="daemon"):
     """Peak RSS of the daemon (or the reference) started, connected to nothing and waiting on an
     empty queue."""
     db = b.new_db(name)
-    proc = b.start_daemon(db, 16) if program == "daemon" else b.start_reference(db, 16)
+    proc = b.start(program, db, 16)
     time.sleep(2.0)
     snap = snapshot(proc.pid)
     stop(proc)
